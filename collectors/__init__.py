@@ -1,0 +1,1 @@
+"""Collectors: MQTT in, decode, validate, tag with the park's topology, InfluxDB out."""

@@ -1,0 +1,1 @@
+"""The wire contract between devices (or simulators) and parktwin: topics, quantities, payloads."""

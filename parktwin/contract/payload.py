@@ -1,0 +1,81 @@
+"""Telemetry payload format ``parktwin/1`` (JSON), its encoder and its decoder.
+
+    {"v": 1, "ts": 1767225600000, "seq": 42, "values": {"energy_kwh": 1234.5, "power_kw": 12.3}}
+
+``ts`` is event time (epoch ms, or RFC 3339 text with an offset); ``seq`` is an optional
+per-device sequence number; ``values`` maps quantity names (unit in the name) to numbers.
+A JSON array is read as SenML (RFC 8428) instead, see :mod:`parktwin.contract.senml`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from parktwin.contract.quantities import QUANTITIES
+from parktwin.contract.reading import PayloadError, Reading
+from parktwin.contract.senml import decode_senml
+from parktwin.contract.timestamps import parse_ts_ms
+
+VERSION = 1
+
+
+def encode(reading: Reading) -> bytes:
+    """Serialise a reading as a ``parktwin/1`` JSON payload."""
+    body: dict[str, object] = {"v": VERSION, "ts": reading.ts_ms, "values": reading.values}
+    if reading.seq is not None:
+        body["seq"] = reading.seq
+    return orjson.dumps(body)
+
+
+def check_value(name: str, value: object) -> float:
+    """A quantity's value as a float, or PayloadError naming the quantity and what is wrong."""
+    quantity = QUANTITIES.get(name)
+    if quantity is None:
+        raise PayloadError("unknown_quantity", f"values.{name[:60]} is not a known quantity")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError(
+            "bad_value", f"values.{name} must be a number, got {type(value).__name__}"
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise PayloadError("bad_value", f"values.{name} is not finite")
+    if not quantity.min_value <= number <= quantity.max_value:
+        raise PayloadError(
+            "out_of_range",
+            f"values.{name}={number:g} {quantity.unit} outside "
+            f"[{quantity.min_value:g}, {quantity.max_value:g}]",
+        )
+    return number
+
+
+def decode(device_id: str, payload: bytes) -> list[Reading]:
+    """Decode a payload (``parktwin/1`` JSON object or SenML array) into readings.
+
+    Raises PayloadError with a reason code; checks that need the park (known device, quantities
+    allowed for its kind, time window) are the collector's.
+    """
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        reason = "not_utf8" if "utf-8" in str(exc).lower() else "malformed_json"
+        raise PayloadError(reason, str(exc)[:120]) from exc
+    if isinstance(body, list):
+        return decode_senml(device_id, body)
+    if not isinstance(body, dict):
+        raise PayloadError("bad_schema", "payload must be a JSON object or a SenML array")
+    version = body.get("v", VERSION)
+    if version != VERSION:
+        raise PayloadError("bad_version", f"v={version!r} is not supported (expected {VERSION})")
+    if "ts" not in body:
+        raise PayloadError("bad_schema", "ts (event time) is missing")
+    ts_ms = parse_ts_ms(body["ts"])
+    values = body.get("values")
+    if not isinstance(values, dict) or not values:
+        raise PayloadError("bad_schema", "values must be a non-empty object")
+    checked = {name: check_value(name, value) for name, value in values.items()}
+    seq = body.get("seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
+        raise PayloadError("bad_schema", "seq must be an integer")
+    return [Reading(device_id, ts_ms, checked, seq)]

@@ -1,0 +1,29 @@
+"""The reading: what one device measured at one instant of event time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One device's quantities at one event time.
+
+    ``ts_ms`` is the device's (or simulator's) own clock in milliseconds since the Unix epoch,
+    UTC. Nothing downstream replaces it with the time of arrival, so replays and time-warped
+    demos give the same numbers.
+    """
+
+    device_id: str
+    ts_ms: int
+    values: dict[str, float]
+    seq: int | None = None
+
+
+class PayloadError(ValueError):
+    """A payload that breaks the contract. ``reason`` is a short stable code for counting."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail

@@ -1,0 +1,73 @@
+"""Checks that span the park file: unique ids and references that resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from parktwin.contract.quantities import DeviceKind
+from parktwin.park.model import Park
+
+Path = tuple[str | int, ...]
+
+
+def _duplicates(items: list, section: str) -> Iterator[tuple[Path, str]]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.id in seen:
+            yield (section, index, "id"), f"duplicate id {item.id!r} in {section}"
+        seen.add(item.id)
+
+
+def reference_errors(park: Park) -> list[tuple[Path, str]]:
+    """Every broken cross-reference, as (path in the file, message)."""
+    errors: list[tuple[Path, str]] = []
+    for section in ("zones", "buildings", "enterprises", "devices"):
+        errors.extend(_duplicates(getattr(park, section), section))
+    zones, buildings = park.zones_by_id, park.buildings_by_id
+    enterprises, devices = park.enterprises_by_id, park.devices_by_id
+    for i, building in enumerate(park.buildings):
+        if building.zone not in zones:
+            errors.append((("buildings", i, "zone"), f"unknown zone {building.zone!r}"))
+    for i, enterprise in enumerate(park.enterprises):
+        for j, building_id in enumerate(enterprise.buildings):
+            if building_id not in buildings:
+                errors.append(
+                    (("enterprises", i, "buildings", j), f"unknown building {building_id!r}")
+                )
+    mains = 0
+    for i, device in enumerate(park.devices):
+        mains += device.kind is DeviceKind.GRID_MAIN_METER
+        if device.zone is None and device.building is None:
+            errors.append((("devices", i), "a device needs a zone or a building"))
+        if device.zone is not None and device.zone not in zones:
+            errors.append((("devices", i, "zone"), f"unknown zone {device.zone!r}"))
+        if device.building is not None:
+            building = buildings.get(device.building)
+            if building is None:
+                errors.append((("devices", i, "building"), f"unknown building {device.building!r}"))
+            elif device.zone is not None and device.zone != building.zone:
+                errors.append(
+                    (
+                        ("devices", i, "zone"),
+                        f"zone {device.zone!r} differs from building's zone {building.zone!r}",
+                    )
+                )
+        if device.enterprise is not None and device.enterprise not in enterprises:
+            errors.append(
+                (("devices", i, "enterprise"), f"unknown enterprise {device.enterprise!r}")
+            )
+        if device.parent is not None:
+            parent = devices.get(device.parent)
+            if parent is None or parent.id == device.id:
+                errors.append((("devices", i, "parent"), f"unknown parent meter {device.parent!r}"))
+            elif parent.medium != device.medium:
+                errors.append(
+                    (("devices", i, "parent"), f"parent {parent.id!r} measures {parent.medium}")
+                )
+        if device.kind is DeviceKind.PV_INVERTER and device.capacity_kwp is None:
+            errors.append((("devices", i, "capacity_kwp"), "a PV inverter needs capacity_kwp"))
+        if device.kind is DeviceKind.BATTERY and device.capacity_kwh is None:
+            errors.append((("devices", i, "capacity_kwh"), "a battery needs capacity_kwh"))
+    if mains == 0:
+        errors.append((("devices",), "the park needs at least one grid_main_meter"))
+    return errors

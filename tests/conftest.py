@@ -1,0 +1,312 @@
+"""Real servers for the tests: mosquitto, InfluxDB 1.x and VictoriaMetrics on free loopback ports.
+
+Each server runs from Debian's package in a temporary folder and is stopped afterwards. Under CI
+(CI=true) a missing binary fails the test run; on a developer's machine it skips with the command
+that installs it. Nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+INSTALL_HINT = "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics"
+
+
+def require_binary(name: str) -> str:
+    """Path of a server binary; a failure under CI, a skip elsewhere, when it is missing."""
+    path = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
+    if path:
+        return path
+    message = f"{name} is not installed; run: {INSTALL_HINT} (or scripts/test.sh, as root)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 30
+) -> None:
+    """Block until the server accepts TCP connections, or fail with its log."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not open port {port}:\n{log.read_text()[-3000:]}")
+
+
+def http_request(url: str, data: bytes | None = None, method: str | None = None) -> bytes:
+    """A plain HTTP request with the standard library (fixtures stay free of test deps)."""
+    request = urllib.request.Request(url, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return bytes(response.read())
+
+
+@dataclass
+class ServerProcess:
+    """A server started from a command line in its own folder; can be stopped, frozen, restarted."""
+
+    command: list[str]
+    folder: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.folder / "server.log"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for_port(self.port, self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@dataclass
+class Mosquitto(ServerProcess):
+    """A mosquitto broker with persistence, ready for persistent sessions and shared subscriptions."""
+
+    host: str = "127.0.0.1"
+
+    @classmethod
+    def create(cls, folder: Path, extra_config: str = "") -> Mosquitto:
+        binary = require_binary("mosquitto")
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        config = folder / "mosquitto.conf"
+        # Unlimited in-flight and queued messages: a collector holds acks until readings are
+        # durable, and a persistent session must keep everything published while it is away.
+        config.write_text(
+            f"listener {port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {folder}/\n"
+            "max_inflight_messages 0\n"
+            "max_queued_messages 0\n"
+            "max_queued_bytes 0\n"
+            "log_type error\nlog_type warning\n"
+            f"{extra_config}\n"
+        )
+        return cls(command=[binary, "-c", str(config)], folder=folder, port=port)
+
+
+@dataclass
+class InfluxDB1(ServerProcess):
+    """InfluxDB 1.x (Debian ships 1.6): the v1 /write endpoint and InfluxQL /query."""
+
+    url: str = ""
+
+    @classmethod
+    def create(cls, folder: Path) -> InfluxDB1:
+        binary = require_binary("influxd")
+        folder.mkdir(parents=True, exist_ok=True)
+        port, rpc_port = free_port(), free_port()
+        config = folder / "influxdb.conf"
+        config.write_text(
+            "reporting-disabled = true\n"
+            f'bind-address = "127.0.0.1:{rpc_port}"\n'
+            f'[meta]\n  dir = "{folder}/meta"\n'
+            f'[data]\n  dir = "{folder}/data"\n  wal-dir = "{folder}/wal"\n'
+            "  query-log-enabled = false\n"
+            "[monitor]\n  store-enabled = false\n"
+            f'[http]\n  bind-address = "127.0.0.1:{port}"\n  log-enabled = false\n'
+            "  max-body-size = 0\n"
+        )
+        return cls(
+            command=[binary, "-config", str(config)],
+            folder=folder,
+            port=port,
+            url=f"http://127.0.0.1:{port}",
+        )
+
+    def start(self) -> None:
+        super().start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the port opens before the store is ready
+            try:
+                http_request(f"{self.url}/ping")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("influxd did not answer /ping")
+
+    def query(self, database: str, influxql: str) -> list[dict[str, object]]:
+        """Run InfluxQL and return the series of the first statement."""
+        params = urllib.parse.urlencode({"db": database, "q": influxql, "epoch": "ms"})
+        body = json.loads(http_request(f"{self.url}/query?{params}"))
+        result = body["results"][0]
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        return list(result.get("series", []))
+
+    def create_database(self, name: str) -> None:
+        params = urllib.parse.urlencode({"q": f'CREATE DATABASE "{name}"'})
+        http_request(f"{self.url}/query?{params}", data=b"", method="POST")
+
+
+@dataclass
+class VictoriaMetrics(ServerProcess):
+    """VictoriaMetrics: accepts InfluxDB v2 /api/v2/write, read back through /api/v1/export."""
+
+    url: str = ""
+
+    @classmethod
+    def create(cls, folder: Path) -> VictoriaMetrics:
+        binary = require_binary("victoria-metrics")
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        # Dedup at 1 ms gives InfluxDB's rule: a point with the same series and time replaces
+        # the earlier one, so a redelivered batch is stored once.
+        command = [
+            binary,
+            f"-httpListenAddr=127.0.0.1:{port}",
+            f"-storageDataPath={folder}/data",
+            "-dedup.minScrapeInterval=1ms",
+            "-retentionPeriod=100y",
+            "-loggerLevel=ERROR",
+            "-search.disableCache",
+        ]
+        return cls(command=command, folder=folder, port=port, url=f"http://127.0.0.1:{port}")
+
+    def export(self, match: str) -> list[dict[str, object]]:
+        """Every stored sample of the series matching a selector, one dict per series."""
+        http_request(f"{self.url}/internal/force_flush")
+        params = urllib.parse.urlencode(
+            {"match[]": match, "start": "0", "end": str(2**40), "reduce_mem_usage": "1"}
+        )
+        text = http_request(f"{self.url}/api/v1/export?{params}").decode()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """One broker for the session; tests keep apart by using their own park id."""
+    server = Mosquitto.create(tmp_path_factory.mktemp("mosquitto"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker of the test's own, for tests that restart, stop or reconfigure it."""
+    server = Mosquitto.create(tmp_path / "mosquitto")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def influxdb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB1]:
+    server = InfluxDB1.create(tmp_path_factory.mktemp("influxdb"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class InfluxDatabase:
+    """A fresh database on the session's InfluxDB server."""
+
+    server: InfluxDB1
+    name: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def query(self, influxql: str) -> list[dict[str, object]]:
+        return self.server.query(self.name, influxql)
+
+
+@pytest.fixture
+def influxdb(influxdb_server: InfluxDB1) -> InfluxDatabase:
+    """A database of the test's own on the shared InfluxDB 1.x server."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    influxdb_server.create_database(name)
+    return InfluxDatabase(influxdb_server, name)
+
+
+@pytest.fixture
+def own_influxdb(tmp_path: Path) -> Iterator[InfluxDB1]:
+    """An InfluxDB server of the test's own, for tests that stop or freeze it."""
+    server = InfluxDB1.create(tmp_path / "influxdb")
+    server.start()
+    yield server
+    server.thaw() if server.process and server.process.poll() is None else None
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def victoria_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaMetrics]:
+    server = VictoriaMetrics.create(tmp_path_factory.mktemp("victoria"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def park_id() -> str:
+    """A park id no other test uses, so tests can share one broker and one database server."""
+    return f"p{uuid.uuid4().hex[:10]}"
