@@ -46,7 +46,7 @@ def make_client(
         username=settings.username,
         password=password,
         protocol=aiomqtt.ProtocolVersion.V5,
-        clean_start=False if persistent else True,
+        clean_start=not persistent,
         keepalive=settings.keepalive_s,
         properties=properties,
         tls_context=tls_context(settings),

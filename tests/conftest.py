@@ -125,7 +125,7 @@ class ServerProcess:
 
 @dataclass
 class Mosquitto(ServerProcess):
-    """A mosquitto broker with persistence, ready for persistent sessions and shared subscriptions."""
+    """A mosquitto broker with persistence, for persistent sessions and shared subscriptions."""
 
     host: str = "127.0.0.1"
 
