@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
+# InfluxDB 1.x, VictoriaMetrics), python3-venv, and a virtualenv in .venv with parktwin in it.
+# As root it installs missing Debian packages itself; otherwise it names the command to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have mosquitto || missing+=(mosquitto)
+have mosquitto_sub || missing+=(mosquitto-clients)
+have influxd || missing+=(influxdb)
+have victoria-metrics || missing+=(victoria-metrics)
+have curl || missing+=(curl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+have python3 || missing+=(python3)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    # The packages' own services are not wanted here: the tests start their own servers.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.parktwin-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[test]'
+  touch "$stamp"
+fi

@@ -1,0 +1,86 @@
+"""A message is accepted only when topic, device, quantities, values and event time are right."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from collectors.validation import Limits, validate_message
+from parktwin.contract.reading import PayloadError
+from small_park import small_park
+
+PARK = small_park("vp")
+NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+LIMITS = Limits(max_payload_bytes=2048, earliest_ts_ms=946_684_800_000, max_future_ms=300_000)
+TOPIC = "parks/vp/devices/m-plant/telemetry"
+
+
+def payload(**body: object) -> bytes:
+    return orjson.dumps({"v": 1, "ts": NOW_MS, "values": {"energy_kwh": 10.5}} | body)
+
+
+def reason_of(topic: str, data: bytes) -> str:
+    with pytest.raises(PayloadError) as caught:
+        validate_message(PARK, LIMITS, topic, data, NOW_MS)
+    return caught.value.reason
+
+
+def test_a_good_reading_passes_with_its_event_time_and_values() -> None:
+    (reading,) = validate_message(PARK, LIMITS, TOPIC, payload(seq=7), NOW_MS)
+    assert (reading.device_id, reading.ts_ms, reading.values, reading.seq) == (
+        "m-plant",
+        NOW_MS,
+        {"energy_kwh": 10.5},
+        7,
+    )
+
+
+def test_rfc3339_event_time_is_read_with_its_offset() -> None:
+    data = payload(ts="2026-01-01T08:00:00+08:00")
+    (reading,) = validate_message(PARK, LIMITS, TOPIC, data, NOW_MS)
+    assert reading.ts_ms == NOW_MS
+
+
+def test_senml_is_accepted_and_units_are_converted() -> None:
+    data = orjson.dumps(
+        [
+            {"bn": "urn:dev:m-plant:", "bt": NOW_MS / 1000, "n": "power", "u": "W", "v": 2500},
+            {"n": "energy", "u": "Wh", "v": 1_000_000},
+        ]
+    )
+    (reading,) = validate_message(PARK, LIMITS, TOPIC, data, NOW_MS)
+    assert reading.values == {"power_kw": 2.5, "energy_kwh": 1000.0}
+
+
+@pytest.mark.parametrize(
+    ("topic", "data", "reason"),
+    [
+        (TOPIC, b'{"v":1,"ts":', "malformed_json"),
+        (TOPIC, b"\xff\xfe{}", "not_utf8"),
+        (TOPIC, b"[1, 2]", "bad_schema"),
+        (TOPIC, b'"text"', "bad_schema"),
+        (TOPIC, payload(values={}), "bad_schema"),
+        (TOPIC, payload(values={"energy_kwh": "12"}), "bad_value"),
+        (TOPIC, payload(values={"energy_kwh": True}), "bad_value"),
+        (TOPIC, b'{"v":1,"ts":1767225600000,"values":{"energy_kwh":NaN}}', "malformed_json"),
+        (TOPIC, payload(values={"energy_kwh": 1e300}), "out_of_range"),
+        (TOPIC, payload(values={"energy_kwh": -1.0}), "out_of_range"),
+        (TOPIC, payload(values={"volts": 230}), "unknown_quantity"),
+        (TOPIC, payload(values={"occupancy_persons": 3}), "quantity_not_for_kind"),
+        (TOPIC, payload(ts=0), "timestamp_out_of_window"),
+        (TOPIC, payload(ts=4_070_908_800_000), "timestamp_out_of_window"),  # 2099
+        (TOPIC, payload(ts="2026-01-01T08:00:00"), "bad_timestamp"),
+        (TOPIC, payload(v=2), "bad_version"),
+        (TOPIC, b"x" * 4096, "too_large"),
+        ("parks/vp/devices/ghost/telemetry", payload(), "unknown_device"),
+        ("parks/other/devices/m-plant/telemetry", payload(), "wrong_park"),
+        ("parks/vp/devices/m-plant/status", payload(), "bad_topic"),
+    ],
+)
+def test_bad_messages_are_refused_with_a_reason(topic: str, data: bytes, reason: str) -> None:
+    assert reason_of(topic, data) == reason
+
+
+def test_a_message_up_to_the_future_limit_is_accepted_and_one_past_it_is_not() -> None:
+    validate_message(PARK, LIMITS, TOPIC, payload(ts=NOW_MS + 300_000), NOW_MS)
+    assert reason_of(TOPIC, payload(ts=NOW_MS + 300_001)) == "timestamp_out_of_window"
