@@ -42,21 +42,68 @@ def _format_path(path: Path) -> str:
     return text
 
 
-def _to_python(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
-    """Build plain Python data from a YAML node, remembering the line of every path."""
+class _BadNode(Exception):
+    """A YAML node that cannot become Python data, e.g. ``!!float lots`` or a list as a key."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.path, self.line, self.reason = path, line, reason
+
+
+_KIND: dict[type[yaml.Node], str] = {yaml.MappingNode: "mapping", yaml.SequenceNode: "sequence"}
+
+
+def _construct(node: yaml.Node, path: Path, *, key: bool = False) -> Any:
+    """The Python value of a scalar node; a key is taken as the text written, e.g. "1", "<<"."""
+    try:
+        if not key:
+            return yaml.SafeLoader("").construct_object(node, deep=True)
+        if not isinstance(node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a scalar key, found a {_KIND[type(node)]}", node.start_mark
+            )
+        return node.value
+    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for "!!float lots"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise _BadNode(path, node.start_mark.line + 1, reason) from None
+
+
+def _to_python(
+    node: yaml.Node,
+    path: Path,
+    lines: dict[Path, int],
+    found: list[tuple[Path, int, str]],
+    ancestors: tuple[yaml.Node, ...] = (),
+) -> Any:
+    """Build plain Python data from a YAML node, remembering the line of every path.
+
+    Problems that YAML itself lets pass (a key given twice, an alias to a node that contains
+    it) are appended to ``found`` as (path, line, message); the first of two keys is kept.
+    """
     lines[path] = node.start_mark.line + 1
+    if any(node is ancestor for ancestor in ancestors):
+        found.append((path, lines[path], "an alias refers to a node that contains it"))
+        return None
+    ancestors = (*ancestors, node)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), key_node)  # type: ignore[arg-type]
+            key = _construct(key_node, path, key=True)
             child = (*path, key)
-            result[key] = _to_python(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
+            key_line = key_node.start_mark.line + 1
+            if key in result:
+                message = f"duplicate key {key!r} (first on line {lines[child]})"
+                found.append((child, key_line, message))
+                continue
+            result[key] = _to_python(value_node, child, lines, found, ancestors)
+            lines[child] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
-    return loader.construct_object(node, deep=True)
+        return [
+            _to_python(item, (*path, i), lines, found, ancestors)
+            for i, item in enumerate(node.value)
+        ]
+    return _construct(node, path)
 
 
 def _line_of(path: Path, lines: dict[Path, int]) -> int | None:
@@ -77,27 +124,32 @@ def parse_park(text: str, file: str = "<park>") -> Park:
         reason = getattr(exc, "problem", None) or str(exc)
         raise ParkFileError([Problem(file, "", line, f"not valid YAML: {reason}")]) from None
     if node is None:
-        raise ParkFileError([Problem(file, "", None, "the file is empty")])
+        raise ParkFileError([Problem(file, "", 1, "the file is empty")])
     lines: dict[Path, int] = {}
+    found: list[tuple[Path, int, str]] = []
     try:
-        data = _to_python(node, (), lines)
-    except yaml.YAMLError as exc:
-        raise ParkFileError([Problem(file, "", None, f"not valid YAML: {exc}")]) from None
+        data = _to_python(node, (), lines, found)
+    except _BadNode as exc:
+        where = _format_path(exc.path)
+        raise ParkFileError(
+            [Problem(file, where, exc.line, f"not valid YAML: {exc.reason}")]
+        ) from None
     if not isinstance(data, dict):
-        raise ParkFileError([Problem(file, "", 1, "the top level must be a mapping")])
+        line = node.start_mark.line + 1
+        raise ParkFileError([Problem(file, "", line, "the top level must be a mapping")])
+    problems = [Problem(file, _format_path(p), line, msg) for p, line, msg in found]
     try:
         park = Park.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors(include_url=False):
             path = tuple(error["loc"])
             problems.append(Problem(file, _format_path(path), _line_of(path, lines), error["msg"]))
         raise ParkFileError(problems) from None
-    broken = reference_errors(park)
-    if broken:
-        raise ParkFileError(
-            [Problem(file, _format_path(p), _line_of(p, lines), msg) for p, msg in broken]
-        )
+    problems += [
+        Problem(file, _format_path(p), _line_of(p, lines), msg) for p, msg in reference_errors(park)
+    ]
+    if problems:
+        raise ParkFileError(problems)
     return park
 
 

@@ -42,14 +42,14 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
         if device.zone is not None and device.zone not in zones:
             errors.append((("devices", i, "zone"), f"unknown zone {device.zone!r}"))
         if device.building is not None:
-            building = buildings.get(device.building)
-            if building is None:
+            home = buildings.get(device.building)
+            if home is None:
                 errors.append((("devices", i, "building"), f"unknown building {device.building!r}"))
-            elif device.zone is not None and device.zone != building.zone:
+            elif device.zone is not None and device.zone != home.zone:
                 errors.append(
                     (
                         ("devices", i, "zone"),
-                        f"zone {device.zone!r} differs from building's zone {building.zone!r}",
+                        f"zone {device.zone!r} differs from building's zone {home.zone!r}",
                     )
                 )
         if device.enterprise is not None and device.enterprise not in enterprises:
