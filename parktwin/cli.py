@@ -1,0 +1,212 @@
+"""The ``parktwin`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from parktwin.config import ConfigError, Settings, load_settings
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import ParkFileError, load_park
+from parktwin.park.model import Park
+
+app = typer.Typer(
+    help="parktwin: smart-park digital twin and IoT monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+ParkOption = Annotated[
+    Path | None, typer.Option("--park", help="Park file (YAML); default: the bundled demo park.")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Service settings (TOML); env PARKTWIN_* wins.")
+]
+BrokerOption = Annotated[
+    str | None, typer.Option("--broker", help="MQTT broker as host:port (overrides settings).")
+]
+DurationOption = Annotated[
+    float | None, typer.Option("--duration", help="Stop after this many seconds.", min=0)
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code=2)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _broker_overrides(broker: str | None) -> dict[str, Any]:
+    if broker is None:
+        return {}
+    host, _, port = broker.rpartition(":")
+    if not host or not port.isdigit():
+        raise _fail(f"--broker: expected host:port, got {broker!r}")
+    return {"mqtt__host": host, "mqtt__port": int(port)}
+
+
+def _load(park_file: Path | None, config: Path | None, **overrides: Any) -> tuple[Park, Settings]:
+    try:
+        settings = load_settings(config, **overrides)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    path = park_file or settings.park_file or demo_park_path()
+    try:
+        return load_park(path), settings
+    except ParkFileError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command("check-config")
+def check_config(park: ParkOption = None, config: ConfigOption = None) -> None:
+    """Validate a park file and the service settings, and summarise the park."""
+    loaded, settings = _load(park, config)
+    kinds = Counter(d.kind.value for d in loaded.devices)
+    typer.echo(
+        f"park {loaded.park.id} ({loaded.park.name}), timezone {loaded.park.timezone}: "
+        f"{len(loaded.zones)} zones, {len(loaded.buildings)} buildings, "
+        f"{len(loaded.enterprises)} enterprises, {len(loaded.devices)} devices"
+    )
+    for kind, count in sorted(kinds.items()):
+        typer.echo(f"  {kind:<20} {count}")
+    typer.echo(
+        f"mqtt {settings.mqtt.host}:{settings.mqtt.port}; influx {settings.influx.api.value} "
+        f"at {settings.influx.url}; spool {settings.spool.folder}"
+    )
+
+
+@app.command()
+def collect(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    influx_api: Annotated[str | None, typer.Option(help="v1 or v2.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    bucket: Annotated[str | None, typer.Option(help="v2 bucket.")] = None,
+    org: Annotated[str | None, typer.Option(help="v2 organisation.")] = None,
+    spool_dir: Annotated[Path | None, typer.Option(help="Folder of the on-disk spool.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="MQTT client id (session).")] = None,
+    shared_group: Annotated[
+        str | None, typer.Option(help="MQTT v5 shared subscription group.")
+    ] = None,
+    max_future_s: Annotated[
+        float | None, typer.Option(help="Accept event times this far ahead of now.")
+    ] = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Collect telemetry from MQTT into InfluxDB until stopped (Ctrl-C) or --duration ends.
+
+    The InfluxDB v2 token comes from PARKTWIN_INFLUX__TOKEN or a token_file, never a flag.
+    """
+    from collectors.service import Collector
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__api=influx_api,
+        influx__database=database,
+        influx__bucket=bucket,
+        influx__org=org,
+        spool__folder=spool_dir,
+        mqtt__client_id=client_id,
+        mqtt__shared_group=shared_group,
+        collector__max_future_s=max_future_s,
+    )
+    collector = Collector(loaded, settings)
+    from parktwin.lifecycle import run_until_stopped
+
+    stats = asyncio.run(run_until_stopped(collector.run, duration))
+    typer.echo(stats.summary(collector.spool_pending_lines))
+
+
+@app.command()
+def simulate(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same readings.")] = 1,
+    start: Annotated[
+        datetime | None,
+        typer.Option(help="Simulated start (ISO 8601); default: today's local midnight."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second; 0 = as fast as allowed.")
+    ] = 60.0,
+    max_rate: Annotated[float | None, typer.Option(help="At most this many messages/s.")] = None,
+    simulated_hours: Annotated[
+        float | None, typer.Option(help="Stop after this much simulated time.")
+    ] = None,
+    senml_share: Annotated[float, typer.Option(help="Share of devices speaking SenML.")] = 0.0,
+    dropout: Annotated[float, typer.Option(help="Probability a reading is not sent.")] = 0.0,
+    duplicate: Annotated[float, typer.Option(help="Probability a message is sent twice.")] = 0.0,
+    out_of_order: Annotated[float, typer.Option(help="Probability a message is delayed.")] = 0.0,
+    malformed: Annotated[float, typer.Option(help="Probability a payload is broken.")] = 0.0,
+    spike: Annotated[float, typer.Option(help="Probability a gauge value spikes.")] = 0.0,
+    stuck: Annotated[float, typer.Option(help="Probability a sensor gets stuck.")] = 0.0,
+    state_file: Annotated[
+        Path | None, typer.Option(help="Continue simulated time and counters from this file.")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Write device_id,ts_ms of every valid reading sent.")
+    ] = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Simulate the park's devices and publish their telemetry over MQTT."""
+    from simulators.faults import FaultOptions
+    from simulators.run import SimulatorOptions, run_simulator
+
+    _setup_logging(log_level)
+    loaded, settings = _load(park, config, **_broker_overrides(broker))
+    options = SimulatorOptions(
+        park=loaded,
+        mqtt=settings.mqtt,
+        seed=seed,
+        start=start,
+        speed=speed,
+        duration_s=duration,
+        max_rate=max_rate,
+        faults=FaultOptions(
+            dropout=dropout,
+            duplicate=duplicate,
+            out_of_order=out_of_order,
+            malformed=malformed,
+            spike=spike,
+            stuck=stuck,
+        ),
+        senml_share=senml_share,
+        state_file=state_file,
+        ledger_file=ledger,
+        simulated_duration_s=simulated_hours * 3600 if simulated_hours is not None else None,
+    )
+    from parktwin.lifecycle import run_until_stopped
+
+    report = asyncio.run(run_until_stopped(lambda stop: run_simulator(options, stop), duration))
+    typer.echo(report.summary())
+
+
+def main() -> None:
+    """Entry point of the ``parktwin`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

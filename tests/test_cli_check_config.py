@@ -1,0 +1,40 @@
+"""`parktwin check-config` accepts the demo park and names file, path and line of an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from parktwin.cli import app
+
+
+def test_the_bundled_demo_park_is_valid_and_summarised() -> None:
+    result = CliRunner().invoke(app, ["check-config"])
+    assert result.exit_code == 0, result.output
+    assert "enterprises" in result.output
+    assert "grid_main_meter" in result.output
+
+
+def test_an_invalid_park_file_fails_naming_file_path_and_line(tmp_path: Path) -> None:
+    park = tmp_path / "park.yaml"
+    park.write_text(
+        "park: {id: p, name: P, timezone: Asia/Shanghai,\n"
+        "       location: {latitude: 30, longitude: 120}}\n"
+        "zones:\n"
+        "  - {id: z, name: Z, type: production}\n"
+        "devices:\n"
+        "  - {id: main, kind: grid_main_meter, zone: z}\n"
+        "  - {id: m1, kind: sub_meter, building: nowhere}\n"
+    )
+    result = CliRunner().invoke(app, ["check-config", "--park", str(park)])
+    assert result.exit_code == 2
+    assert f"{park}:6: devices[1].building: unknown building 'nowhere'" in result.output
+
+
+def test_an_invalid_settings_file_fails_naming_the_field(tmp_path: Path) -> None:
+    config = tmp_path / "parktwin.toml"
+    config.write_text('[mqtt]\nport = "eighty"\n')
+    result = CliRunner().invoke(app, ["check-config", "--config", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}: mqtt.port:" in result.output
