@@ -29,7 +29,7 @@ def test_an_invalid_park_file_fails_naming_file_path_and_line(tmp_path: Path) ->
     )
     result = CliRunner().invoke(app, ["check-config", "--park", str(park)])
     assert result.exit_code == 2
-    assert f"{park}:6: devices[1].building: unknown building 'nowhere'" in result.output
+    assert f"{park}:7: devices[1].building: unknown building 'nowhere'" in result.output
 
 
 def test_an_invalid_settings_file_fails_naming_the_field(tmp_path: Path) -> None:
