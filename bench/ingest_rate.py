@@ -24,6 +24,8 @@ from pathlib import Path
 import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from servers import InfluxDB1, Mosquitto
 
 from collectors.service import Collector
@@ -48,10 +50,10 @@ def payloads(park: Park, count: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def connect(port: int, client_id: str, clean: bool) -> paho.Client:
+def connect(port: int, client_id: str, clean: bool, inflight: int = 20) -> paho.Client:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
+    client.max_inflight_messages_set(inflight)
+    client.max_queued_messages_set(0)
 
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
@@ -73,9 +75,7 @@ def register_session(port: int, client_id: str, subscription: str) -> None:
 
 
 def publish_backlog(port: int, messages: list[tuple[str, bytes]]) -> None:
-    client = connect(port, f"pub-{uuid.uuid4().hex[:6]}", True)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
+    client = connect(port, f"pub-{uuid.uuid4().hex[:6]}", True, inflight=1000)
     client.loop_start()
     infos = [client.publish(topic, data, qos=1) for topic, data in messages]
     for info in infos:

@@ -163,29 +163,38 @@ class Collector:
                 raise aiomqtt.MqttError("message stream ended")
 
     async def _consume(self, client: aiomqtt.Client, pending: asyncio.Queue[Batch | None]) -> None:
-        park, limits, keys, stats = self.park, self._limits, self._keys, self.stats
         batch_lines = self.settings.collector.batch_lines
-        async for message in client.messages:
-            stats.messages_received += 1
-            payload = message.payload
-            if not isinstance(payload, bytes | bytearray):
-                payload = str(payload).encode()
-            topic = message.topic.value
-            batch = self._batch
-            try:
-                readings = validate_message(
-                    park, limits, topic, bytes(payload), int(time.time() * 1000)
-                )
-            except PayloadError as exc:
-                self._reject(client, topic, bytes(payload), exc)
-            else:
-                batch.lines.extend(render(keys, readings))
-                stats.readings_accepted += len(readings)
-                stats.last_event_ts_ms = readings[-1].ts_ms
-            if message.qos > 0:
-                batch.acks.append(message.mid)
-            if len(batch.lines) >= batch_lines:
-                await pending.put(self._take_batch())
+        # aiomqtt's iterator costs a task and an asyncio.wait per message; after each wake-up,
+        # take what is already queued without waiting (aiomqtt keeps it in client._queue).
+        queue: asyncio.Queue[aiomqtt.Message] = client._queue
+        async for first in client.messages:
+            message: aiomqtt.Message | None = first
+            now_ms = int(time.time() * 1000)
+            while message is not None:
+                self._take_in(client, message, now_ms)
+                if len(self._batch.lines) >= batch_lines:
+                    await pending.put(self._take_batch())
+                message = None if queue.empty() else queue.get_nowait()
+
+    def _take_in(self, client: aiomqtt.Client, message: aiomqtt.Message, now_ms: int) -> None:
+        """Validate and tag one message into the current batch, or dead-letter it."""
+        stats = self.stats
+        stats.messages_received += 1
+        payload = message.payload
+        if not isinstance(payload, bytes):
+            payload = bytes(payload) if isinstance(payload, bytearray) else str(payload).encode()
+        topic = message.topic.value
+        batch = self._batch
+        try:
+            readings = validate_message(self.park, self._limits, topic, payload, now_ms)
+        except PayloadError as exc:
+            self._reject(client, topic, payload, exc)
+        else:
+            batch.lines.extend(render(self._keys, readings))
+            stats.readings_accepted += len(readings)
+            stats.last_event_ts_ms = readings[-1].ts_ms
+        if message.qos > 0:
+            batch.acks.append(message.mid)
 
     async def _flush_periodically(self, pending: asyncio.Queue[Batch | None]) -> None:
         interval = self.settings.collector.flush_interval_s
