@@ -116,7 +116,12 @@ def test_make_writer_picks_the_api() -> None:
 async def test_v1_round_trips_awkward_tags_and_fields(
     v1: PointWriter, influxdb: InfluxDatabase
 ) -> None:
-    fields = {"power_kw": 0.1, "count": -7, "ok": True, "note": AWKWARD_TEXT}
+    fields: dict[str, float | int | bool | str] = {
+        "power_kw": 0.1,
+        "count": -7,
+        "ok": True,
+        "note": AWKWARD_TEXT,
+    }
     await v1.write([line(series_key("电 表", AWKWARD_TAGS), format_fields(fields), TS)])
     (series,) = influxdb.query('SELECT * FROM "电 表"')
     assert row(series) == {"time": TS, **AWKWARD_TAGS, **fields}

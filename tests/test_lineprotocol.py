@@ -290,7 +290,9 @@ def test_arbitrary_text_round_trips_through_influxdb(
         f"{influxdb.url}/write?db={influxdb.name}&precision=ms", data=point.encode(), method="POST"
     )
     (series,) = influxdb.query(f'SELECT * FROM "{measurement}"')
-    row = dict(zip(series["columns"], series["values"][0], strict=True))  # type: ignore[call-overload]
+    columns, values = series["columns"], series["values"]
+    assert isinstance(columns, list) and isinstance(values, list)
+    row = dict(zip(columns, values[0], strict=True))
     assert row == {"time": 1000, tag_key: tag_value, "s": text}
 
 
