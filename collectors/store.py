@@ -15,16 +15,12 @@ from collections.abc import Callable, Sequence
 from collectors.spool import Spool, SpoolFullError
 from collectors.stats import CollectorStats
 from collectors.writer import PointWriter, WriteError
+from parktwin.backoff import backoff_s
 from parktwin.config import CollectorSettings
 
 log = logging.getLogger(__name__)
 
 RefusedLine = Callable[[str, str], None]  # (line, database's reason)
-
-
-def backoff_s(attempt: int, initial_s: float, max_s: float, rng: random.Random) -> float:
-    """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
-    return rng.uniform(0, min(max_s, initial_s * 2**attempt))
 
 
 class DurableStore:

@@ -89,7 +89,7 @@ async def running(collector: Collector) -> AsyncIterator[asyncio.Task[Any]]:
     stop = asyncio.Event()
     task = asyncio.create_task(collector.run(stop))
     try:
-        await wait_until(lambda: collector._client is not None or task.done(), 15)
+        await wait_until(lambda: collector.intake.connected or task.done(), 15)
         if task.done():
             task.result()
         yield task

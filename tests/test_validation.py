@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import orjson
 import pytest
-
-from collectors.validation import Limits, validate_message
-from parktwin.contract.reading import PayloadError
 from small_park import small_park
+
+from parktwin.contract.reading import PayloadError
+from parktwin.validation import Limits, validate_message
 
 PARK = small_park("vp")
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z

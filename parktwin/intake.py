@@ -1,0 +1,138 @@
+"""An MQTT intake whose messages are acknowledged by their owner, once they are safe.
+
+Both roles read the telemetry this way: the collectors acknowledge after a batch is in the
+database or the spool, the twin after a checkpoint holds the readings. The intake owns the
+connection: a persistent MQTT v5 session, manual acknowledgements, reconnection with backoff,
+and reading messages in bursts.
+
+Manual acknowledgements are paho-mqtt's, reached through aiomqtt's client as aiomqtt issue #345
+suggests until aiomqtt exposes them. Message ids belong to one connection; acknowledgements for
+an earlier connection are dropped, and the broker redelivers those messages instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiomqtt
+
+from parktwin.backoff import backoff_s
+from parktwin.config import MqttSettings
+from parktwin.mqtt import make_client
+
+log = logging.getLogger(__name__)
+
+# (messages of one burst, the connection's generation, arrival time in epoch ms)
+BurstHandler = Callable[[list[aiomqtt.Message], int, int], Awaitable[None]]
+
+
+class Intake:
+    """A persistent subscription; the owner handles bursts and acknowledges by message id."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        client_id: str,
+        subscriptions: Sequence[str],
+    ) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self.subscriptions = list(subscriptions)
+        self.generation = 0
+        self.reconnects = 0
+        self._client: aiomqtt.Client | None = None
+        self._rng = random.Random()
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        handle: BurstHandler,
+        before_leaving: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Read until ``stop``; then ``before_leaving()`` runs while still connected, so that
+        the owner can make its last messages safe and acknowledge them."""
+        attempt = 0
+        while True:
+            client = make_client(self.settings, self.client_id, persistent=True)
+            # Before connecting: a persistent session may deliver queued messages at once.
+            client._client.manual_ack_set(True)
+            try:
+                async with client:
+                    self.generation += 1
+                    self._client = client
+                    for subscription in self.subscriptions:
+                        await client.subscribe(subscription, qos=self.settings.qos)
+                    log.info("%s subscribed to %s", self.client_id, ", ".join(self.subscriptions))
+                    attempt = 0
+                    await self._read_until(client, stop, handle)
+                    await before_leaving()
+                    self._client = None
+                    return
+            except aiomqtt.MqttError as exc:
+                self._client = None
+                if stop.is_set():
+                    await before_leaving()
+                    return
+                self.reconnects += 1
+                delay = backoff_s(attempt, 0.5, 15.0, self._rng)
+                attempt += 1
+                log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await stop.wait()
+
+    def ack(self, generation: int, mids: Sequence[int]) -> None:
+        """Acknowledge messages of connection ``generation``, if it is still the current one."""
+        client = self._client
+        if client is None or generation != self.generation:
+            return
+        qos = self.settings.qos
+        for mid in mids:
+            client._client.ack(mid, qos)
+
+    def publish_nowait(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> bool:
+        """Queue a publish without waiting for it; False when not connected."""
+        client = self._client
+        if client is None:
+            return False
+        client._client.publish(topic, payload, qos=qos, retain=retain)
+        return True
+
+    async def _read_until(
+        self, client: aiomqtt.Client, stop: asyncio.Event, handle: BurstHandler
+    ) -> None:
+        # A race between the stream and the stop signal, so not a TaskGroup: whichever ends
+        # first cancels the other, and the reader's error is re-raised as itself.
+        reader = asyncio.create_task(self._read(client, handle))
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait((reader, stopper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, stopper):
+                task.cancel()
+            await asyncio.gather(reader, stopper, return_exceptions=True)
+        if reader in done:
+            reader.result()  # MqttError on a lost connection
+            raise aiomqtt.MqttError("message stream ended")
+
+    async def _read(self, client: aiomqtt.Client, handle: BurstHandler) -> None:
+        # aiomqtt's iterator costs a task and an asyncio.wait per message; after each wake-up,
+        # take what is already queued without waiting (aiomqtt keeps it in client._queue).
+        queue: asyncio.Queue[aiomqtt.Message] = client._queue
+        generation = self.generation
+        async for first in client.messages:
+            burst = [first]
+            while not queue.empty():
+                burst.append(queue.get_nowait())
+            await handle(burst, generation, int(time.time() * 1000))
