@@ -1,0 +1,243 @@
+"""Run a simulated park against an MQTT broker: pacing, status topics, state file and ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import aiomqtt
+
+from parktwin.config import MqttSettings
+from parktwin.contract import topics
+from parktwin.mqtt import make_client
+from parktwin.park.model import Park
+from simulators.faults import FaultCounts, FaultOptions, Message
+from simulators.park import ModelOptions, ParkSimulator
+from simulators.publisher import WindowedPublisher
+from simulators.stream import TelemetryStream
+
+FAST_CHUNK_MS = 60_000  # simulated time generated at once when running as fast as possible
+YIELD_EVERY = 200  # messages between returns to the event loop, so socket I/O keeps flowing
+STATE_SAVE_INTERVAL_S = 30.0
+MAX_SLEEP_S = 0.25  # longest nap while pacing, so a stop request is seen quickly
+
+
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """Everything a simulator run needs; the CLI builds this from flags."""
+
+    park: Park
+    mqtt: MqttSettings
+    seed: int = 1
+    start: datetime | None = None  # default: today's midnight in the park's time zone
+    speed: float = 60.0  # simulated seconds per wall second; 0 = as fast as possible
+    duration_s: float | None = None  # stop after this much wall time
+    max_rate: float | None = None  # messages per wall second at most
+    faults: FaultOptions = field(default_factory=FaultOptions)
+    qos: int = 1
+    gateway_id: str = "simulator"
+    senml_share: float = 0.0
+    state_file: Path | None = None
+    ledger_file: Path | None = None
+    simulated_duration_s: float | None = None  # stop after this much simulated time
+    model: ModelOptions = field(default_factory=ModelOptions)
+    window: int = 1000  # unacknowledged QoS 1 messages at most
+
+
+@dataclass
+class SimulationReport:
+    """What a run did."""
+
+    messages_published: int
+    readings_published: int  # valid readings (the ledger's lines)
+    by_fault: FaultCounts
+    meter_resets: int
+    simulated_start: datetime
+    simulated_end: datetime
+    wall_s: float
+    rate_msg_s: float
+
+
+def default_start(park: Park) -> datetime:
+    """Today's midnight in the park's time zone: the simulator's only use of the wall clock."""
+    today = datetime.now(park.timezone).date()
+    return datetime(today.year, today.month, today.day, tzinfo=park.timezone)
+
+
+def load_state(path: Path | None) -> dict[str, Any] | None:
+    """A saved simulator state, or None when there is none."""
+    if path is None or not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write the state atomically: a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        json.dump(state, out)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
+
+
+def build_stream(options: SimulatorOptions) -> TelemetryStream:
+    """The message stream of a run, continued from the state file when there is one."""
+    saved = load_state(options.state_file)
+    if saved is not None:
+        simulator = ParkSimulator.from_state(options.park, saved, options.model)
+    else:
+        start = options.start or default_start(options.park)
+        start_ms = round(start.timestamp() * 1000)
+        simulator = ParkSimulator(options.park, options.seed, start_ms, options.model)
+    return TelemetryStream(simulator, options.faults, options.senml_share)
+
+
+@dataclass
+class _Pacer:
+    """Maps simulated time to wall time and caps the message rate."""
+
+    speed: float
+    max_rate: float | None
+    sim_start_ms: int
+    wall_start: float = field(default_factory=time.monotonic)
+    sent: int = 0
+
+    def sim_now_ms(self) -> float:
+        if self.speed <= 0:
+            return float("inf")
+        return self.sim_start_ms + (time.monotonic() - self.wall_start) * self.speed * 1000
+
+    def wall_delay_s(self, sim_ts_ms: int) -> float:
+        """How long to wait before the reading at ``sim_ts_ms`` is due."""
+        if self.speed <= 0:
+            return 0.0
+        due = self.wall_start + (sim_ts_ms - self.sim_start_ms) / (self.speed * 1000)
+        return due - time.monotonic()
+
+    def rate_delay_s(self) -> float:
+        if not self.max_rate:
+            return 0.0
+        return self.wall_start + self.sent / self.max_rate - time.monotonic()
+
+
+async def _publish_all(
+    messages: list[Message],
+    publisher: WindowedPublisher,
+    pacer: _Pacer,
+    ledger: IO[str] | None,
+) -> int:
+    """Publish messages in order; return how many were valid readings."""
+    readings = 0
+    for i, message in enumerate(messages):
+        if not publisher.has_room():
+            await publisher.wait_for_room()
+        elif i % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
+        delay = pacer.rate_delay_s()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        publisher.publish(message.topic, message.payload)
+        pacer.sent += 1
+        if message.ledger:
+            readings += 1
+            if ledger is not None:
+                ledger.write(f"{message.device_id},{message.ts_ms}\n")
+    return readings
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.0, seconds)):
+            await stop.wait()
+
+
+async def run_simulator(
+    options: SimulatorOptions, stop: asyncio.Event | None = None
+) -> SimulationReport:
+    """Simulate the park's devices over MQTT until a duration is reached or ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    stream = build_stream(options)
+    simulator = stream.simulator
+    park_id = options.park.park.id
+    sim_start_ms = simulator.now_ms
+    end_ms = (
+        sim_start_ms + round(options.simulated_duration_s * 1000)
+        if options.simulated_duration_s is not None
+        else None
+    )
+    gateway_topic = topics.gateway_status(park_id, options.gateway_id)
+    will = aiomqtt.Will(gateway_topic, b"offline", qos=1, retain=True)
+    identifier = f"{options.gateway_id}-{park_id}"
+    # paho rescans its whole outbox on every PUBACK when it limits in-flight messages itself;
+    # 0 turns that off and WindowedPublisher keeps the bound instead.
+    client = make_client(options.mqtt, identifier, will=will, max_inflight=0)
+    readings = 0
+    ledger = options.ledger_file.open("a", encoding="utf-8") if options.ledger_file else None
+    wall_start = time.monotonic()
+    last_save = wall_start
+    try:
+        async with client:
+            publisher = WindowedPublisher(client, options.qos, options.window)
+            publisher.publish(gateway_topic, b"online", retain=True)
+            for device in options.park.devices:
+                await publisher.wait_for_room()
+                publisher.publish(topics.device_status(park_id, device.id), b"online", True)
+            await publisher.drain()
+            status_messages = publisher.sent
+            pacer = _Pacer(options.speed, options.max_rate, sim_start_ms)
+            while not stop.is_set():
+                if options.duration_s is not None and time.monotonic() - wall_start >= (
+                    options.duration_s
+                ):
+                    break
+                if end_ms is not None and simulator.now_ms >= end_ms:
+                    break
+                until = (
+                    simulator.now_ms + FAST_CHUNK_MS
+                    if options.speed <= 0
+                    else int(pacer.sim_now_ms()) + 1
+                )
+                if end_ms is not None:
+                    until = min(until, end_ms)
+                batch = list(stream.advance(until))
+                readings += await _publish_all(batch, publisher, pacer, ledger)
+                if options.speed > 0:
+                    delay = pacer.wall_delay_s(simulator.next_ts_ms())
+                    await _sleep_or_stop(stop, min(MAX_SLEEP_S, delay))
+                if options.state_file and time.monotonic() - last_save > STATE_SAVE_INTERVAL_S:
+                    save_state(options.state_file, simulator.state())
+                    last_save = time.monotonic()
+            readings += await _publish_all(list(stream.flush()), publisher, pacer, ledger)
+            await publisher.drain()
+            messages = publisher.published - status_messages
+            # A clean disconnect does not fire the will: say goodbye ourselves.
+            publisher.publish(gateway_topic, b"offline", retain=True)
+            for device in options.park.devices:
+                await publisher.wait_for_room()
+                publisher.publish(topics.device_status(park_id, device.id), b"offline", True)
+            await publisher.drain()
+    finally:
+        if ledger is not None:
+            ledger.close()
+        if options.state_file is not None:
+            save_state(options.state_file, simulator.state())
+    wall_s = time.monotonic() - wall_start
+    return SimulationReport(
+        messages_published=messages,
+        readings_published=readings,
+        by_fault=stream.fault_counts,
+        meter_resets=len(simulator.resets),
+        simulated_start=datetime.fromtimestamp(sim_start_ms / 1000, UTC),
+        simulated_end=datetime.fromtimestamp(simulator.now_ms / 1000, UTC),
+        wall_s=wall_s,
+        rate_msg_s=messages / wall_s if wall_s > 0 else 0.0,
+    )
