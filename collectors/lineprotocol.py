@@ -116,9 +116,8 @@ def format_fields(fields: Mapping[str, float | int | bool | str]) -> str:
     """``k1=1.5,k2=3i,k3=true,k4="text"`` in the mapping's order; ``ValueError`` if empty."""
     if not fields:
         raise ValueError("line protocol: a point needs at least one field")
-    return ",".join(
-        f"{escape_field_key(key)}={_format_value(value)}" for key, value in fields.items()
-    )
+    # A list, not a generator: join() builds one anyway, and this skips the generator frames.
+    return ",".join([f"{escape_field_key(k)}={_format_value(v)}" for k, v in fields.items()])
 
 
 def line(series_key: str, fields_text: str, ts_ms: int) -> str:
