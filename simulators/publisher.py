@@ -32,7 +32,7 @@ class WindowedPublisher:
         self._room = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        aiomqtt_callback = self._paho.on_publish
+        aiomqtt_callback: Any = self._paho.on_publish
 
         def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
             if aiomqtt_callback is not None:
