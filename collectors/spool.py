@@ -165,6 +165,11 @@ class Spool:
     # -- public ---------------------------------------------------------------------------
 
     @property
+    def max_bytes(self) -> int:
+        """The most unconfirmed bytes the spool holds."""
+        return self._max_bytes
+
+    @property
     def pending_batches(self) -> int:
         """Batches appended and not yet confirmed."""
         return self._pending_batches

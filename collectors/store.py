@@ -23,6 +23,20 @@ log = logging.getLogger(__name__)
 RefusedLine = Callable[[str, str], None]  # (line, database's reason)
 
 
+def split_by_size(lines: list[str], max_bytes: int) -> list[list[str]]:
+    """Consecutive parts of ``lines`` of at most ``max_bytes`` (UTF-8) each, in order."""
+    parts: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        length = len(line.encode()) + 1
+        if parts[-1] and size + length > max_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += length
+    return parts if parts[-1] else parts[:-1]
+
+
 class DurableStore:
     """Write-or-spool for one collector. Spool calls run in a worker thread, one at a time."""
 
@@ -44,6 +58,7 @@ class DurableStore:
         self._target_ready = False
         self._rng = random.Random()
         self._full_reported = False
+        self._spool_max_bytes = spool.max_bytes
 
     @property
     def spool_pending_lines(self) -> int:
@@ -52,17 +67,21 @@ class DurableStore:
     async def put(self, lines: Sequence[str]) -> None:
         """Return once ``lines`` are in the database or in the spool; retry while neither can."""
         attempt = 0
-        while True:
+        # Spooled in parts no bigger than an eighth of the spool, so that no batch can be too
+        # big to ever fit, and a nearly full spool still takes the next part.
+        parts = split_by_size(list(lines), self._spool_max_bytes // 8)
+        while parts:
             if self._spool.pending_batches == 0:
                 try:
-                    self._stats.readings_written += await self._write(lines)
+                    remaining = [line for part in parts for line in part]
+                    self._stats.readings_written += await self._write(remaining)
                     return
                 except WriteError as exc:
                     self._stats.write_failures += 1
                     log.warning("database write failed, spooling: %s", exc)
             try:
                 async with self._spool_lock:
-                    await asyncio.to_thread(self._spool.append, list(lines))
+                    await asyncio.to_thread(self._spool.append, parts[0])
             except SpoolFullError as exc:
                 # Nothing is acknowledged, so the broker keeps the messages; say it once.
                 if not self._full_reported:
@@ -72,9 +91,8 @@ class DurableStore:
                 attempt += 1
                 continue
             self._full_reported = False
-            self._stats.readings_spooled += len(lines)
+            self._stats.readings_spooled += len(parts.pop(0))
             self._spooled.set()
-            return
 
     async def replay_forever(self) -> None:
         """Drain the spool into the database, oldest batch first, backing off on failure."""

@@ -160,7 +160,12 @@ def simulate(
     duplicate: Annotated[float, typer.Option(help="Probability a message is sent twice.")] = 0.0,
     out_of_order: Annotated[float, typer.Option(help="Probability a message is delayed.")] = 0.0,
     malformed: Annotated[float, typer.Option(help="Probability a payload is broken.")] = 0.0,
-    spike: Annotated[float, typer.Option(help="Probability a gauge value spikes.")] = 0.0,
+    spike: Annotated[
+        float, typer.Option(help="Probability a gauge spikes within its range.")
+    ] = 0.0,
+    spike_out_of_range: Annotated[
+        float, typer.Option(help="Probability a gauge spikes beyond its range.")
+    ] = 0.0,
     stuck: Annotated[float, typer.Option(help="Probability a sensor gets stuck.")] = 0.0,
     state_file: Annotated[
         Path | None, typer.Option(help="Continue simulated time and counters from this file.")
@@ -191,6 +196,7 @@ def simulate(
             out_of_order=out_of_order,
             malformed=malformed,
             spike=spike,
+            spike_out_of_range=spike_out_of_range,
             stuck=stuck,
         ),
         senml_share=senml_share,
@@ -201,7 +207,14 @@ def simulate(
     from parktwin.lifecycle import run_until_stopped
 
     report = asyncio.run(run_until_stopped(lambda stop: run_simulator(options, stop), duration))
-    typer.echo(report.summary())
+    faults = ", ".join(f"{k} {v}" for k, v in vars(report.by_fault).items() if v)
+    typer.echo(
+        f"messages published {report.messages_published}, valid readings "
+        f"{report.readings_published}, meter resets {report.meter_resets}"
+        + (f"\nfaults: {faults}" if faults else "")
+        + f"\nsimulated {report.simulated_start.isoformat()} .. {report.simulated_end.isoformat()}"
+        f" in {report.wall_s:.1f} s ({report.rate_msg_s:.0f} messages/s)"
+    )
 
 
 def main() -> None:

@@ -106,6 +106,32 @@ class CollectorSettings(Section):
     shutdown_timeout_s: float = Field(default=30.0, gt=0)
 
 
+class ApiSettings(Section):
+    """The twin's read-only HTTP API."""
+
+    host: str = "127.0.0.1"  # loopback unless a deployment opens it on purpose
+    port: int = Field(default=8080, ge=0, le=65535)
+    token: SecretStr | None = None
+    token_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _token_file(self) -> ApiSettings:
+        self.token = _secret_from_file(self.token, self.token_file, "token")
+        return self
+
+
+class TwinServiceSettings(Section):
+    """How the twin service runs (the twin's factors are in the park file's ``twin:``)."""
+
+    client_id: str = "parktwin-twin"
+    tick_s: float = Field(default=5.0, gt=0)  # wall seconds between KPI outputs
+    checkpoint_folder: Path = Path("var/twin")
+    # The twin acknowledges messages once a checkpoint holds them: this bounds the replay.
+    checkpoint_interval_s: float = Field(default=5.0, gt=0)
+    max_unacknowledged: int = Field(default=10000, ge=1)
+    rebuild_from_history: bool = True  # without a checkpoint, seed totals with InfluxQL
+
+
 class Settings(BaseSettings):
     """Everything a parktwin process needs besides the park file."""
 
@@ -118,6 +144,8 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    twin: TwinServiceSettings = Field(default_factory=TwinServiceSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -230,13 +230,18 @@ class VictoriaMetrics(ServerProcess):
         return cls(command=command, folder=folder, port=port, url=f"http://127.0.0.1:{port}")
 
     def export(self, match: str) -> list[dict[str, object]]:
-        """Every stored sample of the series matching a selector, one dict per series."""
+        """Every stored sample of the series matching a selector.
+
+        VictoriaMetrics answers one JSON row per stored block, so one series may come back in
+        several rows; callers add them up.
+        """
         http_request(f"{self.url}/internal/force_flush")
         params = urllib.parse.urlencode(
             {"match[]": match, "start": "0", "end": str(2**40), "reduce_mem_usage": "1"}
         )
         text = http_request(f"{self.url}/api/v1/export?{params}").decode()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        # split on "\n" only: label values may hold U+2028 and other line breaks of Unicode
+        return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 @pytest.fixture(scope="session")
