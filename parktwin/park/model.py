@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
+from twin.settings import TwinSettings
 
 # Ids travel in MQTT topics and InfluxDB tags: no wildcards, no slashes, no spaces.
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -133,6 +134,7 @@ class Park(Strict):
     buildings: list[Building] = Field(default_factory=list)
     enterprises: list[Enterprise] = Field(default_factory=list)
     devices: list[Device] = Field(min_length=1)
+    twin: TwinSettings = Field(default_factory=TwinSettings)
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

@@ -1,0 +1,62 @@
+"""Per-flow totals of each hour, day, month and year, kept for a bounded number of periods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.periods import GRANULARITIES, Calendar, Granularity, Pieces
+from twin.settings import Retention
+
+Floats = npt.NDArray[np.float64]
+
+
+def keep_count(retention: Retention, granularity: Granularity) -> int:
+    """How many periods of one granularity the ledger keeps, the current one included."""
+    return {
+        Granularity.HOUR: retention.hours,
+        Granularity.DAY: retention.days,
+        Granularity.MONTH: retention.months,
+        Granularity.YEAR: retention.years,
+    }[granularity]
+
+
+@dataclass
+class Ledger:
+    """Totals per flow: ``periods[granularity][start_ms]`` is an array over flows."""
+
+    n_flows: int
+    periods: dict[Granularity, dict[int, Floats]] = field(
+        default_factory=lambda: {g: {} for g in GRANULARITIES}
+    )
+
+    def totals(self, granularity: Granularity, start_ms: int) -> Floats:
+        """The totals of one period (zeros when nothing was counted in it)."""
+        found = self.periods[granularity].get(start_ms)
+        return found if found is not None else np.zeros(self.n_flows)
+
+    def add(self, granularity: Granularity, pieces: Pieces, flow: npt.NDArray[np.int64]) -> None:
+        """Add amounts cut at this granularity's boundaries; ``flow[pieces.item]`` names columns."""
+        columns = flow[pieces.item]
+        table = self.periods[granularity]
+        starts = np.unique(pieces.start_ms)
+        for start in starts.tolist():
+            mask = pieces.start_ms == start if len(starts) > 1 else slice(None)
+            added = np.asarray(
+                np.bincount(columns[mask], weights=pieces.amount[mask], minlength=self.n_flows),
+                dtype=np.float64,
+            )
+            if start in table:
+                table[start] += added
+            else:
+                table[start] = added
+
+    def prune(self, calendar: Calendar, retention: Retention, watermark_ms: int) -> None:
+        """Drop periods older than the retention window before the watermark's period."""
+        for granularity, table in self.periods.items():
+            current = calendar.start_of(granularity, watermark_ms)
+            oldest = calendar.shift(granularity, current, 1 - keep_count(retention, granularity))
+            for start in [s for s in table if s < oldest]:
+                del table[start]

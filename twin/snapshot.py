@@ -1,0 +1,164 @@
+"""The twin's state and KPIs at one watermark, as a tree of dataclasses with a JSON-ready form.
+
+Units are in the field names. Per-device data is columnar (one list per field, aligned with
+``ids`` or ``keys``) so that a park of 100,000 devices stays cheap to build and to serialise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+from twin.carbon import CarbonAccount, CarbonProgress
+from twin.energy import EnergyBalance
+from twin.enterprises import EnterpriseEvaluation
+from twin.green_park import GreenParkReport
+from twin.indicator import Indicator
+from twin.occupancy import OccupancyReport
+from twin.zero_carbon import ZeroCarbonReport
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStats:
+    """What ingest did with what it was given, since the twin started (checkpoints keep it)."""
+
+    readings: int = 0
+    unknown_device_readings: int = 0
+    unknown_quantity_values: int = 0
+    rejected_values: int = 0  # not a finite number, or outside the quantity's valid range
+    duplicate_values: int = 0  # same channel, same event time as the latest: ignored
+    out_of_order_values: int = 0  # older than the channel's latest: ignored
+    counter_resets: int = 0  # a counter dropped: meter replaced, counted from zero
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTable:
+    """Per device, aligned with ``ids``: status is online, stale, offline or never_seen."""
+
+    ids: list[str]
+    kinds: list[str]
+    status: list[str]
+    last_seen_ms: list[int | None]
+    counter_resets: list[int]
+
+    def row(self, device_id: str) -> dict[str, Any]:
+        """One device's fields."""
+        i = self.ids.index(device_id)
+        return {
+            "id": device_id,
+            "kind": self.kinds[i],
+            "status": self.status[i],
+            "last_seen_ms": self.last_seen_ms[i],
+            "counter_resets": self.counter_resets[i],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTable:
+    """The latest value of every (device, quantity) read so far; keys are ``device|quantity``."""
+
+    keys: list[str]
+    value: list[float]
+    ts_ms: list[int]
+
+    def get(self, device_id: str, quantity: str) -> float | None:
+        """The latest value of one quantity of one device."""
+        key = f"{device_id}|{quantity}"
+        return self.value[self.keys.index(key)] if key in self.keys else None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTable:
+    """Each meter's consumption in the current hour, day, month and year (keys as channels)."""
+
+    keys: list[str]
+    hour: list[float]
+    day: list[float]
+    month: list[float]
+    year: list[float]
+
+    def get(self, device_id: str, quantity: str, period: str) -> float:
+        """One meter's consumption in one current period."""
+        values: list[float] = getattr(self, period)
+        return values[self.keys.index(f"{device_id}|{quantity}")]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceTotals:
+    """What one building, zone or enterprise used in a period (parent meters not counted twice)."""
+
+    id: str
+    electricity_kwh: float  # sub-meters and chargers
+    pv_kwh: float
+    battery_charge_kwh: float
+    battery_discharge_kwh: float
+    gas_m3: float
+    heat_gj: float
+    diesel_kg: float
+    water_m3: float
+    stack_co2_kg: float
+    person_hours: float
+    energy_tce: float
+    co2_t: float  # Scope 1 and location-based Scope 2
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodReport:
+    """The current hour, day, month or year in the park's local calendar."""
+
+    granularity: str
+    label: str
+    start_ms: int
+    end_ms: int
+    balance: EnergyBalance
+    buildings: list[PlaceTotals]
+    zones: list[PlaceTotals]
+    enterprises: list[PlaceTotals]
+
+
+@dataclass(frozen=True, slots=True)
+class TwinSnapshot:
+    """Everything the twin knows at ``watermark_ms``."""
+
+    park_id: str
+    timezone: str
+    watermark_ms: int | None
+    local_time: str | None
+    ingest: IngestStats
+    devices: DeviceTable
+    channels: ChannelTable
+    flows: FlowTable
+    periods: dict[str, PeriodReport]
+    carbon_month: CarbonAccount | None
+    carbon_year: CarbonAccount | None
+    carbon_by_month: dict[str, CarbonAccount]
+    progress: CarbonProgress | None
+    zero_carbon: ZeroCarbonReport | None
+    green_park: GreenParkReport | None
+    occupancy: OccupancyReport | None
+    enterprises: EnterpriseEvaluation | None
+    monthly_inputs: list[str]  # months with inputs received
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: NaN and infinities become None."""
+        result = plain(self)
+        assert isinstance(result, dict)
+        return result
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, lists and dicts as plain JSON-ready data."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Indicator):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        if value and all(type(v) is str or type(v) is int for v in value):
+            return list(value)  # the long id and key columns, without a call per item
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,212 @@
+"""The live twin: ingest readings, keep each channel's latest value and each period's totals.
+
+Everything is driven by event time: the watermark is the latest event time seen, and device
+status and current periods are measured against it, never against the wall clock. Two twins
+fed the same batches produce the same snapshot, whatever the hour they run at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from parktwin.contract.reading import Reading
+from parktwin.park.model import Park
+from twin.checkpoint import decode, encode
+from twin.counters import NEVER, Advance, advance, counter_delta, held_integral
+from twin.inputs import MonthlyInputs
+from twin.live import LiveState
+from twin.periods import GRANULARITIES, Calendar, Granularity, split
+from twin.report import build_snapshot
+from twin.settings import TwinSettings
+from twin.snapshot import TwinSnapshot
+from twin.topology import Flow, Topology, build_topology
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One ingest call's readings of known devices, flattened to channel values."""
+
+    device: Ints
+    device_ts: Ints
+    channel: Ints
+    ts_ms: Ints
+    value: Floats
+    readings: int
+    unknown_devices: int
+    unknown_quantities: int
+    not_numbers: int
+
+
+def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
+    """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
+    index, channels_of = topology.device_index, topology.device_channels
+    devices: list[int] = []
+    device_ts: list[int] = []
+    channels: list[int] = []
+    times: list[int] = []
+    values: list[float] = []
+    count = unknown = unknown_quantity = not_numbers = 0
+    for reading in readings:
+        count += 1
+        device = index.get(reading.device_id)
+        if device is None:
+            unknown += 1
+            continue
+        ts = reading.ts_ms
+        devices.append(device)
+        device_ts.append(ts)
+        known = channels_of[device]
+        for quantity, value in reading.values.items():
+            channel = known.get(quantity)
+            if channel is None:
+                unknown_quantity += 1
+            elif type(value) is float or (type(value) is int):
+                channels.append(channel)
+                times.append(ts)
+                values.append(value)
+            else:
+                not_numbers += 1
+    return Batch(
+        np.asarray(devices, dtype=np.int64),
+        np.asarray(device_ts, dtype=np.int64),
+        np.asarray(channels, dtype=np.int64),
+        np.asarray(times, dtype=np.int64),
+        np.asarray(values, dtype=np.float64),
+        count,
+        unknown,
+        unknown_quantity,
+        not_numbers,
+    )
+
+
+class Twin:
+    """The park's digital twin. Feed it readings; ask it for a snapshot."""
+
+    def __init__(self, park: Park, settings: TwinSettings | None = None) -> None:
+        self.park = park
+        self.settings = settings if settings is not None else park.twin
+        self.topology = build_topology(park)
+        self.calendar = Calendar(park.timezone)
+        self.state = LiveState.empty(self.topology)
+
+    @property
+    def watermark_ms(self) -> int | None:
+        """The latest event time seen, or None before the first reading."""
+        mark = self.state.watermark_ms
+        return None if mark == NEVER else mark
+
+    def ingest(self, readings: Iterable[Reading]) -> None:
+        """Take a batch of readings in arrival order (readings of unknown devices are counted)."""
+        batch = flatten(readings, self.topology)
+        state, topology = self.state, self.topology
+        stats = state.stats
+        if len(batch.device):
+            np.maximum.at(state.last_seen_ms, batch.device, batch.device_ts)
+            state.watermark_ms = max(state.watermark_ms, int(batch.device_ts.max()))
+        channel, value = batch.channel, batch.value
+        valid = np.isfinite(value)
+        valid &= (value >= topology.channel_lo[channel]) & (value <= topology.channel_hi[channel])
+        rejected = batch.not_numbers + int(np.count_nonzero(~valid))
+        duplicates = out_of_order = resets = 0
+        if np.any(valid):
+            step = advance(
+                channel[valid], batch.ts_ms[valid], value[valid], state.last_ts, state.last_value
+            )
+            duplicates, out_of_order = step.duplicates, step.out_of_order
+            last = step.is_last
+            state.last_ts[step.channel[last]] = step.ts_ms[last]
+            state.last_value[step.channel[last]] = step.value[last]
+            resets = self._count(step)
+        state.stats = replace(
+            stats,
+            readings=stats.readings + batch.readings,
+            unknown_device_readings=stats.unknown_device_readings + batch.unknown_devices,
+            unknown_quantity_values=stats.unknown_quantity_values + batch.unknown_quantities,
+            rejected_values=stats.rejected_values + rejected,
+            duplicate_values=stats.duplicate_values + duplicates,
+            out_of_order_values=stats.out_of_order_values + out_of_order,
+            counter_resets=stats.counter_resets + resets,
+        )
+        if state.watermark_ms != NEVER:
+            state.ledger.prune(self.calendar, self.settings.retention, state.watermark_ms)
+
+    def _count(self, step: Advance) -> int:
+        """Add the consumption between accepted values to the ledger; return the resets seen."""
+        topology, state = self.topology, self.state
+        flow = topology.channel_flow[step.channel]
+        keep = (flow >= 0) & (step.prev_ts_ms != NEVER)
+        if not np.any(keep):
+            return 0
+        flow, channel = flow[keep], step.channel[keep]
+        t0, t1 = step.prev_ts_ms[keep], step.ts_ms[keep]
+        value, prev = step.value[keep], step.prev_value[keep]
+        counter = topology.channel_counter[channel]
+        delta, reset = counter_delta(value, prev)
+        reset &= counter
+        device = topology.channel_device[channel]
+        hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
+        people = held_integral(prev, t1 - t0, hold_ms)
+        amount = np.where(
+            counter, delta, np.where(topology.flow_type[flow] == Flow.PERSON_H, people, 0.0)
+        )
+        np.add.at(state.resets, device[reset], 1)
+        lo, hi = int(t0.min()), int(t1.max())
+        for granularity in GRANULARITIES:
+            bounds = self.calendar.boundaries(granularity, lo, hi)
+            state.ledger.add(granularity, split(bounds, t0, t1, amount), flow)
+        return int(np.count_nonzero(reset))
+
+    def apply_monthly_inputs(self, inputs: MonthlyInputs) -> None:
+        """Take one month's reported figures; a later report of the same month replaces it."""
+        self.state.monthly[inputs.month] = inputs
+
+    def seed_period_totals(
+        self,
+        granularity: Granularity | str,
+        period: str,
+        totals: Mapping[str, Mapping[str, float]],
+    ) -> list[str]:
+        """Set per-meter totals of one period from an outside source (e.g. InfluxDB history).
+
+        ``period`` is a label (``2024-03-05``, ``2024-03``...), ``totals`` maps device id to
+        quantity (a counter's name, or ``occupancy_persons`` for person-hours) to the total.
+        The values replace what the ledger holds for those meters. Returns the keys that name no
+        meter of the park. Seed before ingesting the readings that follow the period's totals.
+        """
+        granularity = Granularity(granularity)
+        start = self.calendar.parse_label(granularity, period)
+        table = self.state.ledger.periods[granularity]
+        row = table.setdefault(start, np.zeros(len(self.topology.flow_keys)))
+        index = {key: i for i, key in enumerate(self.topology.flow_keys)}
+        unknown = []
+        for device, quantities in totals.items():
+            for quantity, total in quantities.items():
+                flow = index.get(f"{device}|{quantity}")
+                if flow is None:
+                    unknown.append(f"{device}|{quantity}")
+                else:
+                    row[flow] = float(total)
+        return unknown
+
+    def snapshot(self) -> TwinSnapshot:
+        """All KPIs and per-device, building, zone and enterprise state at the watermark."""
+        return build_snapshot(self.park, self.settings, self.topology, self.calendar, self.state)
+
+    def checkpoint(self) -> bytes:
+        """The whole live state as JSON bytes (see ``Twin.restore``)."""
+        return encode(self.park.park.id, self.topology, self.state)
+
+    @classmethod
+    def restore(cls, park: Park, settings: TwinSettings | None, data: bytes) -> Twin:
+        """A twin continuing from a checkpoint; state is matched by device and quantity ids, so
+        devices added to the park since start empty and removed ones are dropped."""
+        twin = cls(park, settings)
+        twin.state = decode(data, park.park.id, twin.topology)
+        return twin

@@ -1,0 +1,240 @@
+"""The park as index arrays: devices, their channels and flows, and the places they add up to.
+
+Every (device, quantity) pair is a *channel* with a last value. Channels that accumulate over
+time are *flows* (a meter's counter, or a people counter integrated to person-hours); flows are
+added up per building, zone, enterprise and park with ``np.bincount`` over precomputed slots, so
+a snapshot costs time linear in devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from parktwin.contract.quantities import KINDS, QUANTITIES, DeviceKind
+from parktwin.park.model import BuildingUse, Park, ZoneType
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+OCCUPANCY = "occupancy_persons"
+
+
+class Flow(IntEnum):
+    """What a flow channel adds to; the column of every per-place total."""
+
+    GRID_IMPORT_KWH = 0
+    GRID_EXPORT_KWH = 1
+    PV_KWH = 2
+    CHARGE_KWH = 3
+    DISCHARGE_KWH = 4
+    ELECTRICITY_KWH = 5  # consumption measured by sub-meters and chargers
+    GAS_M3 = 6
+    HEAT_GJ = 7
+    DIESEL_KG = 8
+    WATER_M3 = 9
+    STACK_CO2_KG = 10
+    PERSON_H = 11  # people counters integrated over time
+
+
+N_FLOWS = len(Flow)
+
+FLOW_OF: dict[tuple[DeviceKind, str], Flow] = {
+    (DeviceKind.GRID_MAIN_METER, "energy_import_kwh"): Flow.GRID_IMPORT_KWH,
+    (DeviceKind.GRID_MAIN_METER, "energy_export_kwh"): Flow.GRID_EXPORT_KWH,
+    (DeviceKind.PV_INVERTER, "energy_kwh"): Flow.PV_KWH,
+    (DeviceKind.BATTERY, "energy_charge_kwh"): Flow.CHARGE_KWH,
+    (DeviceKind.BATTERY, "energy_discharge_kwh"): Flow.DISCHARGE_KWH,
+    (DeviceKind.SUB_METER, "energy_kwh"): Flow.ELECTRICITY_KWH,
+    (DeviceKind.EV_CHARGER, "energy_kwh"): Flow.ELECTRICITY_KWH,
+    (DeviceKind.GAS_METER, "gas_m3"): Flow.GAS_M3,
+    (DeviceKind.HEAT_METER, "heat_gj"): Flow.HEAT_GJ,
+    (DeviceKind.FUEL_METER, "diesel_kg"): Flow.DIESEL_KG,
+    (DeviceKind.WATER_METER, "water_m3"): Flow.WATER_M3,
+    (DeviceKind.STACK_MONITOR, "co2_kg"): Flow.STACK_CO2_KG,
+    (DeviceKind.OCCUPANCY_COUNTER, OCCUPANCY): Flow.PERSON_H,
+}
+
+
+class Level(IntEnum):
+    BUILDING = 0
+    ZONE = 1
+    ENTERPRISE = 2
+    PARK = 3
+
+
+@dataclass(frozen=True)
+class Places:
+    """The places of one level and where each flow adds up among them."""
+
+    ids: list[str]
+    # slot[f] = place * N_FLOWS + flow type, or the dump slot len(ids) * N_FLOWS for a flow
+    # that has no place at this level or whose parent meter is already counted there.
+    slot: Ints
+
+    def totals(self, flow_values: Floats) -> Floats:
+        """Per-place totals, shape (places, N_FLOWS)."""
+        size = (len(self.ids) + 1) * N_FLOWS
+        summed = np.asarray(
+            np.bincount(self.slot, weights=flow_values, minlength=size), dtype=np.float64
+        )
+        return summed[: len(self.ids) * N_FLOWS].reshape(len(self.ids), N_FLOWS)
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Index arrays of a park, built once from its file."""
+
+    device_ids: list[str]
+    device_index: dict[str, int]
+    device_kind: list[DeviceKind]
+    interval_ms: Floats
+    device_building: Ints  # -1: none
+    device_enterprise: Ints  # -1: none
+    channel_keys: list[str]  # "device|quantity"
+    channel_device: Ints
+    channel_quantity: list[str]
+    channel_lo: Floats
+    channel_hi: Floats
+    channel_counter: Bools
+    channel_flow: Ints  # flow index or -1
+    device_channels: list[dict[str, int]]
+    flow_channel: Ints
+    flow_device: Ints
+    flow_type: Ints
+    flow_keys: list[str]
+    places: dict[Level, Places]
+
+    def flows_of(self, kind: Flow) -> Ints:
+        """Flow indexes of one flow type."""
+        return np.flatnonzero(self.flow_type == kind)
+
+
+def device_enterprise(park: Park) -> dict[str, str]:
+    """Each device's enterprise: its own field, else the only enterprise occupying its building.
+
+    A building shared by several enterprises gives its unlabelled devices no enterprise, rather
+    than a guessed split.
+    """
+    occupants: dict[str, list[str]] = {}
+    for enterprise in park.enterprises:
+        for building in enterprise.buildings:
+            occupants.setdefault(building, []).append(enterprise.id)
+    result: dict[str, str] = {}
+    for device in park.devices:
+        if device.enterprise is not None:
+            result[device.id] = device.enterprise
+        elif device.building is not None and len(occupants.get(device.building, [])) == 1:
+            result[device.id] = occupants[device.building][0]
+    return result
+
+
+def ancestors(park: Park, device_id: str) -> list[str]:
+    """The chain of parent meters above a device, nearest first (a cycle stops the chain)."""
+    chain: list[str] = []
+    current = park.devices_by_id[device_id].parent
+    while current is not None and current not in chain and current != device_id:
+        chain.append(current)
+        current = park.devices_by_id[current].parent
+    return chain
+
+
+def build_topology(park: Park) -> Topology:
+    """Index arrays for a park."""
+    devices = park.devices
+    device_ids = [d.id for d in devices]
+    device_index = {d: i for i, d in enumerate(device_ids)}
+    building_index = {b.id: i for i, b in enumerate(park.buildings)}
+    zone_index = {z.id: i for i, z in enumerate(park.zones)}
+    enterprise_index = {e.id: i for i, e in enumerate(park.enterprises)}
+    owner = device_enterprise(park)
+
+    place_of: dict[Level, list[int]] = {
+        Level.BUILDING: [building_index[d.building] if d.building else -1 for d in devices],
+        Level.ZONE: [zone_index[park.device_zone(d)] for d in devices],
+        Level.ENTERPRISE: [enterprise_index[owner[d.id]] if d.id in owner else -1 for d in devices],
+        Level.PARK: [0] * len(devices),
+    }
+
+    channel_keys: list[str] = []
+    channel_device: list[int] = []
+    channel_quantity: list[str] = []
+    channel_flow: list[int] = []
+    device_channels: list[dict[str, int]] = []
+    flow_channel: list[int] = []
+    flow_type: list[int] = []
+    device_flow_types: list[set[int]] = []
+    for index, device in enumerate(devices):
+        channels: dict[str, int] = {}
+        types: set[int] = set()
+        for quantity in sorted(KINDS[device.kind].quantities):
+            channel = len(channel_keys)
+            channels[quantity] = channel
+            channel_keys.append(f"{device.id}|{quantity}")
+            channel_device.append(index)
+            channel_quantity.append(quantity)
+            flow = FLOW_OF.get((device.kind, quantity))
+            if flow is None:
+                channel_flow.append(-1)
+                continue
+            channel_flow.append(len(flow_channel))
+            flow_channel.append(channel)
+            flow_type.append(int(flow))
+            types.add(int(flow))
+        device_channels.append(channels)
+        device_flow_types.append(types)
+
+    flow_device = [channel_device[c] for c in flow_channel]
+    chains = [[device_index[a] for a in ancestors(park, d.id)] for d in devices]
+    places: dict[Level, Places] = {}
+    place_ids = {
+        Level.BUILDING: [b.id for b in park.buildings],
+        Level.ZONE: [z.id for z in park.zones],
+        Level.ENTERPRISE: [e.id for e in park.enterprises],
+        Level.PARK: [park.park.id],
+    }
+    for level, ids in place_ids.items():
+        where = place_of[level]
+        dump = len(ids) * N_FLOWS
+        slots = []
+        for owner_index, kind in zip(flow_device, flow_type, strict=True):
+            place = where[owner_index]
+            # A parent meter of the same flow in the same place already holds this flow.
+            counted = any(
+                where[a] == place and kind in device_flow_types[a] for a in chains[owner_index]
+            )
+            slots.append(dump if place < 0 or counted else place * N_FLOWS + kind)
+        places[level] = Places(ids, np.asarray(slots, dtype=np.int64))
+
+    quantities = [QUANTITIES[q] for q in channel_quantity]
+    return Topology(
+        device_ids=device_ids,
+        device_index=device_index,
+        device_kind=[d.kind for d in devices],
+        interval_ms=np.asarray([d.interval_s * 1000 for d in devices], dtype=np.float64),
+        device_building=np.asarray(place_of[Level.BUILDING], dtype=np.int64),
+        device_enterprise=np.asarray(place_of[Level.ENTERPRISE], dtype=np.int64),
+        channel_keys=channel_keys,
+        channel_device=np.asarray(channel_device, dtype=np.int64),
+        channel_quantity=channel_quantity,
+        channel_lo=np.asarray([q.min_value for q in quantities], dtype=np.float64),
+        channel_hi=np.asarray([q.max_value for q in quantities], dtype=np.float64),
+        channel_counter=np.asarray([q.counter for q in quantities], dtype=np.bool_),
+        channel_flow=np.asarray(channel_flow, dtype=np.int64),
+        device_channels=device_channels,
+        flow_channel=np.asarray(flow_channel, dtype=np.int64),
+        flow_device=np.asarray(flow_device, dtype=np.int64),
+        flow_type=np.asarray(flow_type, dtype=np.int64),
+        flow_keys=[channel_keys[c] for c in flow_channel],
+        places=places,
+    )
+
+
+def talent_housing_buildings(park: Park) -> set[str]:
+    """Residential buildings in talent-housing zones: where the park's workers may live."""
+    zones = {z.id for z in park.zones if z.type is ZoneType.TALENT_HOUSING}
+    return {b.id for b in park.buildings if b.use is BuildingUse.RESIDENTIAL and b.zone in zones}
