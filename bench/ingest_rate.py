@@ -77,9 +77,11 @@ def register_session(port: int, client_id: str, subscription: str) -> None:
 def publish_backlog(port: int, messages: list[tuple[str, bytes]]) -> None:
     client = connect(port, f"pub-{uuid.uuid4().hex[:6]}", True, inflight=1000)
     client.loop_start()
-    infos = [client.publish(topic, data, qos=1) for topic, data in messages]
-    for info in infos:
-        info.wait_for_publish(60)
+    # Message ids wrap at 65,535: keep fewer than that outstanding.
+    for start in range(0, len(messages), 50_000):
+        infos = [client.publish(t, d, qos=1) for t, d in messages[start : start + 50_000]]
+        for info in infos:
+            info.wait_for_publish(60)
     client.disconnect()
     client.loop_stop()
 
