@@ -6,6 +6,7 @@ that month's grid import; a year is the sum of its months.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,23 +48,24 @@ class CarbonAccount:
     net_basis: str
 
 
-def fuel_co2_t(flows: Floats, settings: TwinSettings) -> tuple[float, float]:
-    """CO2 of natural gas and diesel burnt (t)."""
+def fuel_co2_t(flows: Floats, settings: TwinSettings) -> tuple[Any, Any]:
+    """CO2 of natural gas and diesel burnt (t); ``flows`` is one row or a table of rows."""
     factors = settings.emission
-    gas = float(flows[Flow.GAS_M3]) * factors.natural_gas_kg_per_m3 / 1000
-    diesel = float(flows[Flow.DIESEL_KG]) * factors.diesel_kg_per_kg / 1000
+    gas = flows[..., Flow.GAS_M3] * factors.natural_gas_kg_per_m3 / 1000
+    diesel = flows[..., Flow.DIESEL_KG] * factors.diesel_kg_per_kg / 1000
     return gas, diesel
 
 
-def process_co2_t(flows: Floats, settings: TwinSettings) -> float:
+def process_co2_t(flows: Floats, settings: TwinSettings) -> Any:
     """Stack CO2 that counts on top of fuel: all of it in "process" mode, none otherwise."""
     if settings.accounting.stack_co2 == "process":
-        return float(flows[Flow.STACK_CO2_KG]) / 1000
+        return flows[..., Flow.STACK_CO2_KG] / 1000
     return 0.0
 
 
-def location_co2_t(electricity_kwh: float, flows: Floats, settings: TwinSettings) -> float:
-    """Scope 1 and location-based Scope 2 of a place (buildings, zones, enterprises)."""
+def location_co2_t(electricity_kwh: Any, flows: Floats, settings: TwinSettings) -> Any:
+    """Scope 1 and location-based Scope 2 of places (buildings, zones, enterprises), one row
+    or a table of rows."""
     gas, diesel = fuel_co2_t(flows, settings)
     grid = electricity_kwh * settings.emission.grid_kg_per_kwh / 1000
     return gas + diesel + process_co2_t(flows, settings) + grid
@@ -87,9 +89,9 @@ def month_account(
 ) -> CarbonAccount:
     """The carbon account of one month from its flow totals and its green-power purchases."""
     factors, choices = settings.emission, settings.accounting
-    gas, diesel = fuel_co2_t(flows, settings)
+    gas, diesel = (float(x) for x in fuel_co2_t(flows, settings))
     stack = float(flows[Flow.STACK_CO2_KG]) / 1000
-    process = process_co2_t(flows, settings)
+    process = float(process_co2_t(flows, settings))
     scope1 = gas + diesel + process
     imported = float(flows[Flow.GRID_IMPORT_KWH])
     green = green or GreenPower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,17 @@ class CarrierTce:
     electricity_kgce_per_kwh: float
 
 
+def tce_by_carrier(
+    electricity_kwh: Any, flows: Floats, factors: ConversionFactors, basis: ElectricityBasis
+) -> tuple[Any, Any, Any, Any]:
+    """Electricity, gas, heat and diesel in tce; ``flows`` is one row or a table of rows."""
+    electricity = electricity_kwh * factors.electricity_kgce_per_kwh(basis) / 1000
+    gas = flows[..., Flow.GAS_M3] * factors.natural_gas_kgce_per_m3 / 1000
+    heat = flows[..., Flow.HEAT_GJ] * factors.heat_tce_per_gj
+    diesel = flows[..., Flow.DIESEL_KG] * factors.diesel_kgce_per_kg / 1000
+    return electricity, gas, heat, diesel
+
+
 def carrier_tce(
     electricity_kwh: float,
     flows: Floats,
@@ -34,10 +46,8 @@ def carrier_tce(
 ) -> CarrierTce:
     """Electricity, gas, heat and diesel in tce (GB/T 2589-2020 factors from settings)."""
     per_kwh = factors.electricity_kgce_per_kwh(basis)
-    electricity = electricity_kwh * per_kwh / 1000
-    gas = float(flows[Flow.GAS_M3]) * factors.natural_gas_kgce_per_m3 / 1000
-    heat = float(flows[Flow.HEAT_GJ]) * factors.heat_tce_per_gj
-    diesel = float(flows[Flow.DIESEL_KG]) * factors.diesel_kgce_per_kg / 1000
+    split = tce_by_carrier(electricity_kwh, flows, factors, basis)
+    electricity, gas, heat, diesel = (float(x) for x in split)
     return CarrierTce(
         electricity_tce=electricity,
         gas_tce=gas,

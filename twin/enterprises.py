@@ -136,7 +136,7 @@ def indicator_ratios(
     """Every per-mu indicator of an enterprise as a ratio, and its kWh, tce and t CO2."""
     electricity = float(flows[Flow.ELECTRICITY_KWH])
     energy = carrier_tce(electricity, flows, settings.conversion, settings.per_mu.electricity_basis)
-    co2 = location_co2_t(electricity, flows, settings)
+    co2 = float(location_co2_t(electricity, flows, settings))
     pick = (lambda name: getattr(money, name)) if money is not None else (lambda name: None)
     tax, value_added = pick("tax_10k_yuan"), pick("value_added_10k_yuan")
     rnd = pick("rnd_10k_yuan")

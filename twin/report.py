@@ -12,7 +12,7 @@ import numpy.typing as npt
 from parktwin.park.model import Park
 from twin.carbon import CarbonAccount, combine, location_co2_t, month_account, progress, sinks_co2_t
 from twin.counters import NEVER
-from twin.energy import EnergyBalance, carrier_tce, energy_balance
+from twin.energy import EnergyBalance, energy_balance, tce_by_carrier
 from twin.enterprises import EnterpriseEvaluation, evaluate, financials
 from twin.green_park import GreenParkReport, green_park_report
 from twin.live import LiveState
@@ -31,6 +31,20 @@ from twin.topology import Flow, Level, Topology, talent_housing_buildings
 from twin.zero_carbon import ZeroCarbonReport, zero_carbon_report
 
 Floats = npt.NDArray[np.float64]
+
+# The flow columns of PlaceTotals, in its field order.
+PLACE_FLOWS = (
+    Flow.ELECTRICITY_KWH,
+    Flow.PV_KWH,
+    Flow.CHARGE_KWH,
+    Flow.DISCHARGE_KWH,
+    Flow.GAS_M3,
+    Flow.HEAT_GJ,
+    Flow.DIESEL_KG,
+    Flow.WATER_M3,
+    Flow.STACK_CO2_KG,
+    Flow.PERSON_H,
+)
 
 
 def device_status(
@@ -126,29 +140,29 @@ class View:
 def place_totals(ids: list[str], totals: Floats, settings: TwinSettings) -> list[PlaceTotals]:
     """Rows of per-place flow totals with their tce and Scope 1 + location Scope 2 CO2."""
     conversion = settings.conversion
-    rows = []
-    for place, row in zip(ids, totals, strict=True):
-        electricity = float(row[Flow.ELECTRICITY_KWH])
-        rows.append(
-            PlaceTotals(
-                id=place,
-                electricity_kwh=electricity,
-                pv_kwh=float(row[Flow.PV_KWH]),
-                battery_charge_kwh=float(row[Flow.CHARGE_KWH]),
-                battery_discharge_kwh=float(row[Flow.DISCHARGE_KWH]),
-                gas_m3=float(row[Flow.GAS_M3]),
-                heat_gj=float(row[Flow.HEAT_GJ]),
-                diesel_kg=float(row[Flow.DIESEL_KG]),
-                water_m3=float(row[Flow.WATER_M3]),
-                stack_co2_kg=float(row[Flow.STACK_CO2_KG]),
-                person_hours=float(row[Flow.PERSON_H]),
-                energy_tce=carrier_tce(
-                    electricity, row, conversion, conversion.electricity_basis
-                ).energy_tce,
-                co2_t=location_co2_t(electricity, row, settings),
-            )
+    electricity = totals[:, Flow.ELECTRICITY_KWH]
+    tce = sum(tce_by_carrier(electricity, totals, conversion, conversion.electricity_basis))
+    co2 = location_co2_t(electricity, totals, settings) + np.zeros(len(ids))
+    columns = [int(f) for f in PLACE_FLOWS]
+    return [
+        PlaceTotals(
+            place, kwh, pv, charge, discharge, gas, heat, diesel, water, stack, people, tce_, co2_
         )
-    return rows
+        for place, (
+            kwh,
+            pv,
+            charge,
+            discharge,
+            gas,
+            heat,
+            diesel,
+            water,
+            stack,
+            people,
+        ), tce_, co2_ in zip(
+            ids, totals[:, columns].tolist(), tce.tolist(), co2.tolist(), strict=True
+        )
+    ]
 
 
 def period_report(view: View, granularity: Granularity) -> PeriodReport:

@@ -147,6 +147,9 @@ class TwinSnapshot:
         return result
 
 
+SCALARS = (str, int, float, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """Dataclasses, lists and dicts as plain JSON-ready data."""
     if isinstance(value, float):
@@ -156,8 +159,10 @@ def plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple):
-        if value and all(type(v) is str or type(v) is int for v in value):
-            return list(value)  # the long id and key columns, without a call per item
+        if value and type(value[0]) in SCALARS:
+            # The long per-device columns hold one scalar type: no call per item.
+            isfinite = math.isfinite
+            return [None if type(v) is float and not isfinite(v) else v for v in value]
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}

@@ -7,6 +7,7 @@ fed the same batches produce the same snapshot, whatever the hour they run at.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -41,7 +42,6 @@ class Batch:
     readings: int
     unknown_devices: int
     unknown_quantities: int
-    not_numbers: int
 
 
 def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
@@ -51,8 +51,11 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
     device_ts: list[int] = []
     channels: list[int] = []
     times: list[int] = []
-    values: list[float] = []
-    count = unknown = unknown_quantity = not_numbers = 0
+    values: list[object] = []
+    # Bound methods: this loop runs once per value and is the twin's only per-reading Python.
+    add_device, add_device_ts = devices.append, device_ts.append
+    add_channel, add_time, add_value = channels.append, times.append, values.append
+    count = unknown = unknown_quantity = 0
     for reading in readings:
         count += 1
         device = index.get(reading.device_id)
@@ -60,29 +63,44 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
             unknown += 1
             continue
         ts = reading.ts_ms
-        devices.append(device)
-        device_ts.append(ts)
+        add_device(device)
+        add_device_ts(ts)
         known = channels_of[device]
         for quantity, value in reading.values.items():
             channel = known.get(quantity)
             if channel is None:
                 unknown_quantity += 1
-            elif type(value) is float or (type(value) is int):
-                channels.append(channel)
-                times.append(ts)
-                values.append(value)
-            else:
-                not_numbers += 1
+                continue
+            add_channel(channel)
+            add_time(ts)
+            add_value(value)
+    numbers = as_numbers(values)
+    channel_array = np.asarray(channels, dtype=np.int64)
+    time_array = np.asarray(times, dtype=np.int64)
     return Batch(
         np.asarray(devices, dtype=np.int64),
         np.asarray(device_ts, dtype=np.int64),
-        np.asarray(channels, dtype=np.int64),
-        np.asarray(times, dtype=np.int64),
-        np.asarray(values, dtype=np.float64),
+        channel_array,
+        time_array,
+        numbers,
         count,
         unknown,
         unknown_quantity,
-        not_numbers,
+    )
+
+
+def as_numbers(values: list[object]) -> Floats:
+    """Values as float64, with NaN (later rejected) for anything that is not a real number."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    return np.asarray(
+        [
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+            for v in values
+        ],
+        dtype=np.float64,
     )
 
 
@@ -113,7 +131,7 @@ class Twin:
         channel, value = batch.channel, batch.value
         valid = np.isfinite(value)
         valid &= (value >= topology.channel_lo[channel]) & (value <= topology.channel_hi[channel])
-        rejected = batch.not_numbers + int(np.count_nonzero(~valid))
+        rejected = int(np.count_nonzero(~valid))
         duplicates = out_of_order = resets = 0
         if np.any(valid):
             step = advance(
