@@ -80,3 +80,9 @@ def test_atomic_write_replaces_the_whole_file(tmp_path: Path) -> None:
     atomic_write(file, b"new content")
     assert file.read_bytes() == b"new content"
     assert [p.name for p in tmp_path.iterdir()] == ["state.bin"]  # no temporary left behind
+
+
+def test_atomic_write_makes_missing_folders(tmp_path: Path) -> None:
+    file = tmp_path / "new" / "folder" / "park.twin"
+    atomic_write(file, b"data")
+    assert file.read_bytes() == b"data"

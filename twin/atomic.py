@@ -9,9 +9,10 @@ from pathlib import Path
 
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, rename it over ``path``, and
-    fsync the folder so that the rename itself survives a power cut."""
+    fsync the folder so that the rename itself survives a power cut. Missing folders are made."""
     target = Path(path)
     folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)  # a first checkpoint may go to a new folder
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as file:
