@@ -217,6 +217,94 @@ def simulate(
     )
 
 
+ApiPortOption = Annotated[
+    int | None, typer.Option("--api-port", help="Port of the twin's HTTP API (0: any free port).")
+]
+CheckpointOption = Annotated[
+    Path | None, typer.Option("--checkpoint-dir", help="Folder of the twin's checkpoints.")
+]
+
+
+@app.command("twin")
+def twin_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    api_port: ApiPortOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
+    from parktwin.lifecycle import run_until_stopped
+    from twin.service import TwinService
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__database=database,
+        api__port=api_port,
+        twin__checkpoint_folder=checkpoint_dir,
+    )
+    service = TwinService(loaded, settings)
+    stats = asyncio.run(run_until_stopped(service.run, duration))
+    typer.echo(
+        f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
+        f" rejected {stats.messages_rejected}, ticks {stats.ticks},"
+        f" checkpoints {stats.checkpoints}, KPI points written {stats.kpi_points_written}"
+    )
+
+
+@app.command("run")
+def run_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    api_port: ApiPortOption = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Run the collectors and the twin in one process (the default deployment)."""
+    from collectors.service import Collector
+    from parktwin.lifecycle import run_until_stopped
+    from parktwin.metrics import CollectorMetrics
+    from twin.service import TwinService
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__database=database,
+        api__port=api_port,
+    )
+    collector = Collector(loaded, settings)
+    service = TwinService(loaded, settings)
+    service.registry.register(
+        CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
+    )
+
+    async def both(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(collector.run(stop))
+            group.create_task(service.run(stop))
+
+    asyncio.run(run_until_stopped(both, duration))
+    typer.echo(collector.stats.summary(collector.spool_pending_lines))
+    typer.echo(
+        f"twin: readings ingested {service.stats.readings_ingested}, ticks {service.stats.ticks},"
+        f" KPI points written {service.stats.kpi_points_written}"
+    )
+
+
 def main() -> None:
     """Entry point of the ``parktwin`` console script."""
     try:
