@@ -43,9 +43,7 @@ def validate_message(
     the receiver's clock, and it never enters any computed figure.
     """
     if len(payload) > limits.max_payload_bytes:
-        raise PayloadError(
-            "too_large", f"{len(payload)} bytes exceeds {limits.max_payload_bytes}"
-        )
+        raise PayloadError("too_large", f"{len(payload)} bytes exceeds {limits.max_payload_bytes}")
     parsed = topics.parse_telemetry(topic)
     if parsed is None:
         raise PayloadError("bad_topic", f"{topic[:120]!r} is not a telemetry topic")

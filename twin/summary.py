@@ -23,9 +23,7 @@ def _indicator(data: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
 
 def _latest_power_kw(park: Park, channels: dict[str, Any], kind: DeviceKind) -> float | None:
     values = dict(zip(channels["keys"], channels["value"], strict=True))
-    found = [
-        values.get(f"{device.id}|power_kw") for device in park.devices if device.kind is kind
-    ]
+    found = [values.get(f"{device.id}|power_kw") for device in park.devices if device.kind is kind]
     numbers = [v for v in found if v is not None]
     return sum(numbers) if numbers else None
 
