@@ -217,6 +217,44 @@ def simulate(
     )
 
 
+@app.command("inputs")
+def inputs_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON files, one month each.")],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+) -> None:
+    """Validate monthly inputs (waste, water reuse, products, green power, finances) and publish
+    each, retained, on parks/{park}/inputs/monthly/{YYYY-MM} for the twin."""
+    import orjson
+
+    from parktwin.contract import topics
+    from parktwin.mqtt import make_client
+    from twin.inputs import MonthlyInputsError, parse_monthly_inputs
+
+    loaded, settings = _load(park, config, **_broker_overrides(broker))
+    documents = []
+    for file in files:
+        try:
+            inputs = parse_monthly_inputs(file.read_bytes())
+        except OSError as exc:
+            raise _fail(f"{file}: cannot read: {exc.strerror}") from None
+        except MonthlyInputsError as exc:
+            raise _fail("\n".join(f"{file}: {problem}" for problem in exc.problems)) from None
+        if inputs.park not in (None, loaded.park.id):
+            raise _fail(f"{file}: park: {inputs.park!r} is not {loaded.park.id!r}")
+        documents.append((topics.monthly_inputs(loaded.park.id, inputs.month), inputs))
+
+    async def publish() -> None:
+        async with make_client(settings.mqtt, None) as client:
+            for topic, inputs in documents:
+                body = orjson.dumps(inputs.model_dump(mode="json", exclude_none=True))
+                await client.publish(topic, body, qos=1, retain=True)
+                typer.echo(f"published {topic}")
+
+    asyncio.run(publish())
+
+
 ApiPortOption = Annotated[
     int | None, typer.Option("--api-port", help="Port of the twin's HTTP API (0: any free port).")
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -16,7 +18,7 @@ import orjson
 import pytest
 from collector_harness import Sent, publish, readings_for, wait_until
 from conftest import InfluxDatabase, Mosquitto
-from small_park import small_park
+from small_park import SMALL_PARK, small_park
 
 from parktwin.config import Settings, load_settings
 from parktwin.contract import topics
@@ -219,3 +221,49 @@ async def test_without_a_checkpoint_the_twin_rebuilds_its_totals_from_influxdb(
     # hours and so are compared in the balance only (which holds counters alone).
     assert _close(rebuilt["balance"], expected["balance"])
     assert rebuilt["label"] == expected["label"]
+
+
+async def test_monthly_inputs_published_by_the_cli_reach_the_twin_and_fill_missing_indicators(
+    mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    park = small_park(f"i{uuid.uuid4().hex[:8]}")
+    park_file = tmp_path / "park.yaml"
+    park_file.write_text(SMALL_PARK.format(park_id=park.park.id))
+    document = tmp_path / "2026-01.json"
+    document.write_bytes(
+        orjson.dumps(
+            {
+                "month": "2026-01",
+                "solid_waste_generated_t": 200,
+                "solid_waste_utilised_t": 170,
+            }
+        )
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"month": "2026-13", "solid_waste_utilised_t": -1}')
+    settings = twin_settings(mosquitto, influxdb, tmp_path / "cp")
+    service = TwinService(park, settings)
+    command = [sys.executable, "-m", "parktwin", "inputs", "--park", str(park_file)]
+    broker = ["--broker", f"127.0.0.1:{mosquitto.port}"]
+    refused = await asyncio.to_thread(
+        subprocess.run, [*command, str(bad), *broker], capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert f"{bad}: month:" in refused.stderr
+    assert f"{bad}: solid_waste_utilised_t:" in refused.stderr
+    async with running(service):
+        await publish(settings.mqtt, park.park.id, readings_for(park, 3))
+        # In a thread: the twin runs on this event loop and must keep reading meanwhile.
+        published = await asyncio.to_thread(
+            subprocess.run,
+            [*command, str(document), *broker],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert f"parks/{park.park.id}/inputs/monthly/2026-01" in published.stdout
+        await wait_until(lambda: service.stats.inputs_applied == 1, 30)
+        zero = service.twin.snapshot().to_dict()["zero_carbon"]
+    assert zero["solid_waste_utilisation"]["value"] == pytest.approx(85.0)
+    assert zero["solid_waste_utilisation"]["passes"] is True
+    assert zero["waste_heat_utilisation"]["missing"] is True  # not reported: missing, not zero

@@ -72,10 +72,6 @@ class Unacknowledged:
     mids: list[int] = field(default_factory=list)
 
 
-def inputs_topic(park_id: str) -> str:
-    return f"{topics.ROOT}/{park_id}/inputs/monthly"
-
-
 class TwinService:
     """One twin for one park."""
 
@@ -93,7 +89,7 @@ class TwinService:
         self.intake = Intake(
             settings.mqtt,
             f"{settings.twin.client_id}-{park.park.id}",
-            [topics.telemetry_filter(park.park.id), inputs_topic(park.park.id)],
+            [topics.telemetry_filter(park.park.id), topics.monthly_inputs_filter(park.park.id)],
         )
         self.registry = registry or CollectorRegistry(auto_describe=False)
         self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
@@ -182,15 +178,15 @@ class TwinService:
             # Ids of a lost connection are void; the broker redelivers those messages and the
             # twin ignores readings it has already counted.
             self._unacked = unacked = Unacknowledged(generation)
-        inputs = inputs_topic(self.park.park.id)
+        inputs = topics.monthly_inputs(self.park.park.id, "")
         accepted = []
         for message in burst:
             stats.messages_received += 1
             raw = message.payload
             payload = raw if isinstance(raw, bytes) else str(raw).encode()
             topic = message.topic.value
-            if topic == inputs:
-                self._apply_inputs(payload)
+            if topic.startswith(inputs):
+                self._apply_inputs(topic, payload)
             else:
                 try:
                     accepted.extend(
@@ -206,13 +202,19 @@ class TwinService:
         if len(unacked.mids) >= self.settings.twin.max_unacknowledged:
             self._checkpoint_due.set()
 
-    def _apply_inputs(self, payload: bytes) -> None:
+    def _apply_inputs(self, topic: str, payload: bytes) -> None:
+        if not payload:
+            return  # an empty retained message clears the topic; the checkpoint keeps the month
         try:
-            self.twin.apply_monthly_inputs(parse_monthly_inputs(payload))
-            self.stats.inputs_applied += 1
+            inputs = parse_monthly_inputs(payload)
+            if topic.rsplit("/", 1)[-1] != inputs.month:
+                raise MonthlyInputsError([f"month {inputs.month} published on {topic}"])
         except MonthlyInputsError as exc:
             self.stats.inputs_rejected += 1
-            log.error("monthly inputs refused: %s", exc)
+            log.error("monthly inputs on %s refused: %s", topic, exc)
+            return
+        self.twin.apply_monthly_inputs(inputs)
+        self.stats.inputs_applied += 1
 
     async def _checkpoint_forever(self) -> None:
         interval = self.settings.twin.checkpoint_interval_s

@@ -36,6 +36,16 @@ def twin_state(park_id: str) -> str:
     return f"{ROOT}/{park_id}/twin/state"
 
 
+def monthly_inputs(park_id: str, month: str) -> str:
+    """Retained figures no sensor measures (waste, water reuse, finances...), one topic a month."""
+    return f"{ROOT}/{park_id}/inputs/monthly/{month}"
+
+
+def monthly_inputs_filter(park_id: str) -> str:
+    """Subscription filter for every month's inputs of a park."""
+    return f"{ROOT}/{park_id}/inputs/monthly/+"
+
+
 def telemetry_filter(park_id: str = "+") -> str:
     """Subscription filter for the telemetry of one park, or of every park with ``+``."""
     return f"{ROOT}/{park_id}/devices/+/telemetry"
