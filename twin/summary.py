@@ -32,7 +32,7 @@ def _green_indicator(green: dict[str, Any] | None, name: str) -> float | None:
     for category in (green or {}).get("categories", []):
         for item in category["indicators"]:
             if item["name"] == name:
-                return item.get("value")  # type: ignore[no-any-return]
+                return item.get("value")
     return None
 
 

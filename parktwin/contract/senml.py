@@ -78,7 +78,7 @@ def decode_senml(device_id: str, records: Iterable[object]) -> list[Reading]:
         if abs(time_s) < RELATIVE_TIME_LIMIT_S:
             raise PayloadError("bad_timestamp", "SenML relative times are not accepted")
         unit = record.get("u", base_unit)
-        name, factor = _quantity_name(base_name + str(record.get("n", "")), unit)  # type: ignore[arg-type]
+        name, factor = _quantity_name(base_name + str(record.get("n", "")), unit)
         value = check_value(name, _number(record, "v", 0.0) * factor)
         by_time.setdefault(round(time_s * 1000), {})[name] = value
     if not by_time:
