@@ -12,15 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import aiomqtt
-
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
-from parktwin.mqtt import make_client
 from parktwin.park.model import Park
 from simulators.faults import FaultCounts, FaultOptions, Message
+from simulators.mqtt_wire import Will
 from simulators.park import ModelOptions, ParkSimulator
-from simulators.publisher import WindowedPublisher
+from simulators.publisher import WindowedPublisher, open_publisher
 from simulators.stream import TelemetryStream
 
 FAST_CHUNK_MS = 60_000  # simulated time generated at once when running as fast as possible
@@ -175,18 +173,16 @@ async def run_simulator(
         else None
     )
     gateway_topic = topics.gateway_status(park_id, options.gateway_id)
-    will = aiomqtt.Will(gateway_topic, b"offline", qos=1, retain=True)
+    will = Will(gateway_topic, b"offline", qos=1, retain=True)
     identifier = f"{options.gateway_id}-{park_id}"
-    # paho rescans its whole outbox on every PUBACK when it limits in-flight messages itself;
-    # 0 turns that off and WindowedPublisher keeps the bound instead.
-    client = make_client(options.mqtt, identifier, will=will, max_inflight=0)
     readings = 0
     ledger = options.ledger_file.open("a", encoding="utf-8") if options.ledger_file else None
     wall_start = time.monotonic()
     last_save = wall_start
     try:
-        async with client:
-            publisher = WindowedPublisher(client, options.qos, options.window)
+        async with open_publisher(
+            options.mqtt, identifier, will=will, qos=options.qos, window=options.window
+        ) as publisher:
             publisher.publish(gateway_topic, b"online", retain=True)
             for device in options.park.devices:
                 await publisher.wait_for_room()
