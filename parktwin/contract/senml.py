@@ -77,6 +77,9 @@ def decode_senml(device_id: str, records: Iterable[object]) -> list[Reading]:
         time_s = base_time + _number(record, "t", 0.0)
         if abs(time_s) < RELATIVE_TIME_LIMIT_S:
             raise PayloadError("bad_timestamp", "SenML relative times are not accepted")
+        if not math.isfinite(time_s * 1000):
+            # bt + t, each finite, can still overflow; an infinite time has no millisecond.
+            raise PayloadError("bad_timestamp", "SenML time is not finite")
         unit = record.get("u", base_unit)
         name, factor = _quantity_name(base_name + str(record.get("n", "")), unit)
         value = check_value(name, _number(record, "v", 0.0) * factor)
