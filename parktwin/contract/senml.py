@@ -37,14 +37,14 @@ UNITS: dict[str, tuple[str, float]] = {
 RELATIVE_TIME_LIMIT_S = 2**28  # RFC 8428 section 4.5.3
 
 
-def _quantity_name(full_name: str, unit: str | None) -> tuple[str, float]:
+def _quantity_name(full_name: str, unit: object) -> tuple[str, float]:
     base = full_name.replace(":", "/").rsplit("/", 1)[-1]
     if unit is None:
         return base, 1.0
-    try:
-        suffix, factor = UNITS[unit]
-    except KeyError:
-        raise PayloadError("unknown_unit", f"SenML unit {unit[:20]!r} is not accepted") from None
+    # A unit that is not text (a number, a list) is as unknown as a misspelt one.
+    if not isinstance(unit, str) or unit not in UNITS:
+        raise PayloadError("unknown_unit", f"SenML unit {str(unit)[:20]!r} is not accepted")
+    suffix, factor = UNITS[unit]
     return f"{base}_{suffix}", factor
 
 
