@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 from parktwin.config import MqttSettings
@@ -52,6 +53,11 @@ CLOSE_TIMEOUT_S = 5.0
 # or at once when this many bytes wait (a bound on latency and memory for callers that never
 # yield).
 FLUSH_BYTES = 64 * 1024
+# mosquitto leaves Nagle's algorithm on (set_tcp_nodelay false), so it holds back PUBACKs until
+# we acknowledge its previous segment, and Linux delays that ACK by up to 40 ms while we wait for
+# room and have nothing to send: a window of 10 then made 230 messages/s. Asking for a quick ACK
+# after every read (Linux only) removes the stall: 75,000 messages/s with the same window.
+QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 NO_LIMIT = 1 << 28  # larger than any MQTT packet
 
 
@@ -81,6 +87,7 @@ class WindowedPublisher(asyncio.Protocol):
         self._flush_scheduled = False
         self._partial = b""  # the start of a packet whose rest has not arrived yet
         self._transport: asyncio.Transport | None = None
+        self._socket: socket.socket | None = None
         self._error: MqttError | None = None
         self._closing = False
         self._connack: asyncio.Future[ConnAck] = self._loop.create_future()
@@ -222,8 +229,11 @@ class WindowedPublisher(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._socket = transport.get_extra_info("socket")
 
     def data_received(self, data: bytes) -> None:
+        if QUICKACK is not None and self._socket is not None:
+            self._socket.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
         if self._partial:
             data = self._partial + data
         try:
