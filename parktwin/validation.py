@@ -7,6 +7,7 @@ The twin uses the same function, so both roles accept exactly the same readings.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from parktwin.config import CollectorSettings
@@ -15,6 +16,8 @@ from parktwin.contract import topics
 from parktwin.contract.quantities import KINDS
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.park.model import Park
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,14 @@ def validate_message(
     device = park.devices_by_id.get(parsed.device_id)
     if device is None:
         raise PayloadError("unknown_device", f"device {parsed.device_id[:64]!r} is not in the park")
-    readings = payload_codec.decode(device.id, payload)
+    try:
+        readings = payload_codec.decode(device.id, payload)
+    except PayloadError:
+        raise
+    except Exception as exc:
+        # A decoder bug must cost one message, never the service: refuse it, keep the trace.
+        log.exception("decoder failed on a message from %s", device.id)
+        raise PayloadError("decoder_error", f"{type(exc).__name__}: {str(exc)[:120]}") from exc
     allowed = KINDS[device.kind].quantities
     latest_ms = arrival_ms + limits.max_future_ms
     for reading in readings:

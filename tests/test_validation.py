@@ -84,3 +84,16 @@ def test_bad_messages_are_refused_with_a_reason(topic: str, data: bytes, reason:
 def test_a_message_up_to_the_future_limit_is_accepted_and_one_past_it_is_not() -> None:
     validate_message(PARK, LIMITS, TOPIC, payload(ts=NOW_MS + 300_000), NOW_MS)
     assert reason_of(TOPIC, payload(ts=NOW_MS + 300_001)) == "timestamp_out_of_window"
+
+
+def test_a_decoder_failure_costs_the_message_not_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from parktwin.contract import payload as codec
+
+    def broken(device_id: str, data: bytes) -> list[object]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    # A seam for an unknown bug: the decoder raising something it should not.
+    monkeypatch.setattr(codec, "decode", broken)
+    assert reason_of(TOPIC, payload()) == "decoder_error"
