@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.settings import AlertServiceSettings
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -146,6 +148,7 @@ class Settings(BaseSettings):
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     twin: TwinServiceSettings = Field(default_factory=TwinServiceSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    alerts: AlertServiceSettings = Field(default_factory=AlertServiceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from alerts.service import AlertService
 from collectors.writer import PointWriter, WriteError, make_writer
 from parktwin.config import Settings
 from parktwin.contract import topics
@@ -94,6 +95,7 @@ class TwinService:
         self.registry = registry or CollectorRegistry(auto_describe=False)
         self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
         self._writer = writer or make_writer(settings.influx)
+        self.alerts = AlertService(park, settings, self.intake.publish_nowait)
         self._limits = Limits.from_settings(settings.collector)
         self._unacked = Unacknowledged()
         self._checkpoint_due = asyncio.Event()
@@ -138,14 +140,17 @@ class TwinService:
             async with asyncio.TaskGroup() as group:
                 ticking = group.create_task(self._tick_forever())
                 checkpointing = group.create_task(self._checkpoint_forever())
+                delivering = group.create_task(self.alerts.deliver())
                 await self.intake.run(stop, self._handle, self._before_leaving)
                 ticking.cancel()
                 checkpointing.cancel()
+                delivering.cancel()  # what it has not delivered stays in the outbox
             await self._tick()
         finally:
             if runner is not None:
                 await runner.cleanup()
             await self._writer.aclose()
+            await self.alerts.close()
         return self.stats
 
     async def _start_from_checkpoint_or_history(self) -> None:
@@ -253,6 +258,7 @@ class TwinService:
         self.stats.ticks += 1
         body = orjson.dumps(summary, option=orjson.OPT_NON_STR_KEYS)
         self.intake.publish_nowait(topics.twin_state(self.park.park.id), body, retain=True)
+        await self.alerts.on_snapshot(snapshot)  # evaluates and enqueues; delivery is its own task
         if not lines:
             return
         try:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alerts.rules import AlertSettings
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from twin.settings import TwinSettings
 
@@ -135,6 +136,7 @@ class Park(Strict):
     enterprises: list[Enterprise] = Field(default_factory=list)
     devices: list[Device] = Field(min_length=1)
     twin: TwinSettings = Field(default_factory=TwinSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

@@ -1,0 +1,187 @@
+"""Each rule's condition at one watermark: breached or not, clear or not, and its figures.
+
+Pure functions of what the engine has observed; the lifecycle (alerts/lifecycle.py) turns a
+sequence of conditions into firing and resolved announcements.
+"""
+
+from __future__ import annotations
+
+from alerts.baseline import BaseLoad
+from alerts.forecast import HourProfile, forecast_period
+from alerts.lifecycle import Condition
+from alerts.rules import BudgetRule, CarbonRule, DemandRule, WasteRule
+from alerts.series import CumulativeTrack
+from alerts.view import SnapshotView
+from twin.periods import Calendar, Granularity
+
+MS_PER_HOUR = 3_600_000
+UNKNOWN = Condition(None, False, 0.0, 0.0, "", "")
+
+
+def _pct(value: float, limit: float) -> float:
+    return (value - limit) / limit * 100 if limit else 0.0
+
+
+def demand(rule: DemandRule, name: str, track: CumulativeTrack | None) -> Condition:
+    """Mean power over the rule's window against its limit."""
+    rate = track.rate_per_ms(int(rule.window_s * 1000)) if track is not None else None
+    if rate is None:
+        return UNKNOWN
+    kw = rate * MS_PER_HOUR
+    limit = rule.limit_kw
+    minutes = rule.window_s / 60
+    return Condition(
+        breach=kw > limit,
+        clear=kw < limit * (1 - rule.hysteresis_pct / 100),
+        value=kw,
+        limit=limit,
+        unit="kW",
+        summary=(
+            f"{name}: {kw:,.0f} kW over {minutes:g} min, {kw - limit:,.0f} kW "
+            f"({_pct(kw, limit):.1f} %) above the {limit:,.0f} kW limit"
+            if kw > limit
+            else f"{name}: {kw:,.0f} kW over {minutes:g} min, within the {limit:,.0f} kW limit"
+        ),
+    )
+
+
+def budget(rule: BudgetRule, name: str, view: SnapshotView) -> Condition:
+    """The period's energy so far against its budget; resolves when the period ends."""
+    used = view.energy_kwh(rule.period, rule.place, rule.measure)
+    if used is None:
+        return UNKNOWN
+    report = view.period(rule.period)
+    limit = rule.budget_kwh
+    word = "today" if rule.period == "day" else "this month"
+    return Condition(
+        breach=used > limit,
+        clear=used < limit * (1 - rule.hysteresis_pct / 100),
+        value=used,
+        limit=limit,
+        unit="kWh",
+        summary=(
+            f"{name} has used {used:,.0f} kWh {word} ({report.label}), {used - limit:,.0f} kWh "
+            f"({_pct(used, limit):.1f} %) over its budget of {limit:,.0f} kWh"
+        ),
+        scope=report.label,
+    )
+
+
+def budget_forecast(
+    rule: BudgetRule, name: str, view: SnapshotView, profile: HourProfile, calendar: Calendar
+) -> Condition:
+    """The period's forecast total against its budget, raised once the forecast's lower bound
+    is over (or the budget already is)."""
+    used = view.energy_kwh(rule.period, rule.place, rule.measure)
+    report = view.period(rule.period)
+    if used is None:
+        return UNKNOWN
+    found = forecast_period(
+        profile, calendar, view.t_ms, report.start_ms, report.end_ms, used, rule.min_samples
+    )
+    if found is None or found.elapsed_fraction * 100 < rule.min_elapsed_pct:
+        # Not confident either way: the phase holds, but a new period still ends the old alert.
+        return Condition(None, False, used, rule.budget_kwh, "kWh", "", scope=report.label)
+    limit = rule.budget_kwh
+    z = rule.confidence_z
+    total = found.total
+    word = "today" if rule.period == "day" else "this month"
+    return Condition(
+        breach=used > limit or found.lower(z) > limit,
+        clear=total < limit * (1 - rule.hysteresis_pct / 100),
+        value=used,
+        limit=limit,
+        unit="kWh",
+        forecast=total,
+        summary=(
+            f"{name} is forecast to use {total:,.0f} ± {found.sigma:,.0f} kWh {word} "
+            f"({report.label}), {total - limit:,.0f} kWh ({_pct(total, limit):.1f} %) over its "
+            f"budget of {limit:,.0f} kWh; {used:,.0f} kWh used so far"
+        ),
+        scope=report.label,
+    )
+
+
+def waste(
+    rule: WasteRule,
+    name: str,
+    persons: float | None,
+    empty_below: float,
+    track: CumulativeTrack | None,
+    base: BaseLoad | None,
+) -> Condition:
+    """An empty building's mean power over the window against its base load plus a margin."""
+    rate = track.rate_per_ms(int(rule.window_s * 1000)) if track is not None else None
+    base_kw = base.base_kw(rule.base_quantile, rule.min_history_hours) if base else None
+    if persons is None or rate is None or base_kw is None:
+        return UNKNOWN
+    kw = rate * MS_PER_HOUR
+    allowed = max(base_kw * (1 + rule.margin_pct / 100), base_kw + rule.min_excess_kw)
+    empty = persons < empty_below
+    return Condition(
+        breach=empty and kw > allowed,
+        clear=not empty or kw < allowed * (1 - rule.hysteresis_pct / 100),
+        value=kw,
+        limit=allowed,
+        unit="kW",
+        summary=(
+            f"{name} is empty ({persons:.0f} persons) but drew {kw:,.1f} kW over the last "
+            f"{rule.window_s / 60:g} min, {kw - base_kw:,.1f} kW above its base load of "
+            f"{base_kw:,.1f} kW"
+            if empty
+            else f"{name} is occupied ({persons:.0f} persons), drawing {kw:,.1f} kW"
+        ),
+    )
+
+
+def carbon(
+    rule: CarbonRule,
+    threshold: float | None,
+    co2: CumulativeTrack | None,
+    tce: CumulativeTrack | None,
+    view: SnapshotView,
+    calendar: Calendar,
+) -> Condition:
+    """Carbon per unit of energy over the window (ratio of sums) against the threshold."""
+    window_ms = int(rule.window_days * 86_400_000)
+    co2_rate = co2.rate_per_ms(window_ms) if co2 is not None else None
+    tce_rate = tce.rate_per_ms(window_ms) if tce is not None else None
+    limit = rule.limit_t_co2_per_tce or threshold
+    zero = view.snapshot.zero_carbon
+    if co2_rate is None or tce_rate is None or tce_rate <= 0 or limit is None or zero is None:
+        return UNKNOWN
+    ratio = co2_rate / tce_rate
+    year_end = calendar.shift(Granularity.YEAR, calendar.start_of(Granularity.YEAR, view.t_ms), 1)
+    rest = year_end - view.t_ms
+    projected_tce = zero.energy_tce + tce_rate * rest
+    projected = (zero.co2_t + co2_rate * rest) / projected_tce if projected_tce > 0 else None
+    days = rule.window_days
+    return Condition(
+        breach=ratio > limit * (1 + rule.margin_pct / 100),
+        clear=ratio < limit * (1 - rule.hysteresis_pct / 100),
+        value=ratio,
+        limit=limit,
+        unit="t CO2/tce",
+        forecast=projected,
+        summary=(
+            f"carbon per unit of energy over the last {days:g} days is {ratio:.3f} t CO2/tce, "
+            f"{_pct(ratio, limit):.0f} % above the zero-carbon threshold of {limit:g}"
+            + (f"; the year heads for {projected:.3f}" if projected is not None else "")
+        ),
+    )
+
+
+def silence(name: str, devices: list[str], view: SnapshotView, bad: frozenset[str]) -> Condition:
+    """Meters of one place that are stale or offline at the watermark."""
+    silent = [d for d in devices if view.status(d) in bad]
+    shown = ", ".join(silent[:10]) + (f" and {len(silent) - 10} more" if len(silent) > 10 else "")
+    return Condition(
+        breach=bool(silent),
+        clear=not silent,
+        value=float(len(silent)),
+        limit=0.0,
+        unit="devices",
+        summary=f"{len(silent)} of {len(devices)} meters silent in {name}: {shown}"
+        if silent
+        else f"all {len(devices)} meters of {name} report again",
+    )

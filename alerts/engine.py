@@ -1,0 +1,364 @@
+"""The alert engine: each snapshot in, the alerts that fired or resolved out.
+
+It runs on the twin's event time only. A snapshot whose watermark does not advance is ignored
+(ticks without news, or a restarted twin replaying what the engine has already seen), so two
+runs fed the same readings announce the same alerts at the same event times, whatever the wall
+clock did. What it learns (hourly profiles, base loads) and each alert's phase are its state,
+saved and restored as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from pydantic import TypeAdapter
+
+from alerts import conditions
+from alerts.baseline import BaseLoad
+from alerts.fingerprint import fingerprint
+from alerts.forecast import HourProfile
+from alerts.lifecycle import Change, Condition, Phase, Tracked, step
+from alerts.rules import (
+    FORECAST_SUFFIX,
+    BudgetRule,
+    CarbonRule,
+    DemandRule,
+    Rule,
+    SilenceRule,
+    WasteRule,
+)
+from alerts.series import CumulativeTrack
+from alerts.view import SnapshotView, place_name
+from parktwin.park.model import Park
+from twin.periods import MS_PER_HOUR, Calendar, Granularity
+from twin.snapshot import TwinSnapshot
+
+CO2_TRACK, TCE_TRACK = "carbon|co2_t", "carbon|energy_tce"
+
+
+@dataclass
+class EngineState:
+    """Everything the engine has learnt and every alert's phase, at ``watermark_ms``."""
+
+    watermark_ms: int = -1
+    tracks: dict[str, CumulativeTrack] = field(default_factory=dict)
+    profiles: dict[str, HourProfile] = field(default_factory=dict)  # by alert name
+    bases: dict[str, BaseLoad] = field(default_factory=dict)  # by "rule|building"
+    alerts: dict[str, Tracked] = field(default_factory=dict)  # by fingerprint
+
+
+STATE = TypeAdapter(EngineState)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMeta:
+    """What one alert is: its name (the ``rule`` tag), kind, severity, place and timing."""
+
+    name: str
+    kind: str  # demand, budget, budget_forecast, waste, carbon, device_silence
+    severity: str
+    place: str  # park, building:ID, zone:ID, enterprise:ID
+    for_ms: int
+    clear_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """An alert that fired or resolved, with everything a message about it needs."""
+
+    fingerprint: str
+    meta: AlertMeta
+    state: str  # firing or resolved
+    at_ms: int  # event time of the change
+    tracked: Tracked
+    reason: str = ""
+
+    @property
+    def since_ms(self) -> int:
+        return self.tracked.since_ms
+
+
+Evaluate = Callable[[SnapshotView, EngineState], Condition]
+Reader = Callable[[SnapshotView], tuple[str, float] | None]
+Learner = Callable[[EngineState, int, int, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    meta: AlertMeta
+    fingerprint: str
+    evaluate: Evaluate
+
+
+@dataclass
+class TrackSpec:
+    """A cumulative series the engine keeps, how to read it, and who learns from its hours."""
+
+    read: Reader
+    keep_ms: int
+    learners: list[Learner] = field(default_factory=list)
+
+
+def _year_energy(place: str, measure: str, view: SnapshotView) -> tuple[str, float] | None:
+    value = view.energy_kwh("year", place, measure)
+    return None if value is None else (view.period("year").label, value)
+
+
+def _zero_carbon(attribute: str, view: SnapshotView) -> tuple[str, float] | None:
+    zero = view.snapshot.zero_carbon
+    return None if zero is None else (zero.year, float(getattr(zero, attribute)))
+
+
+class AlertEngine:
+    """One park's rules, evaluated at each new watermark."""
+
+    def __init__(self, park: Park, state: EngineState | None = None) -> None:
+        self.park = park
+        self.calendar = Calendar(park.timezone)
+        self.state = state if state is not None else EngineState()
+        self.watches: list[Watch] = []
+        self.tracks: dict[str, TrackSpec] = {}
+        for rule in park.alerts.rules:
+            self._add_rule(rule)
+
+    # -- set-up: one watch per alert the rules can raise ----------------------------------
+    def _watch(self, rule: Rule, name: str, kind: str, severity: str, place: str) -> AlertMeta:
+        return AlertMeta(
+            name, kind, severity, place, int(rule.for_s * 1000), int(rule.clear_for_s * 1000)
+        )
+
+    def _add(self, meta: AlertMeta, evaluate: Evaluate) -> None:
+        self.watches.append(
+            Watch(meta, fingerprint(self.park.park.id, meta.name, meta.place), evaluate)
+        )
+
+    def _track(self, key: str, read: Reader, keep_ms: int) -> TrackSpec:
+        spec = self.tracks.get(key)
+        if spec is None:
+            spec = self.tracks[key] = TrackSpec(read, keep_ms)
+        spec.keep_ms = max(spec.keep_ms, keep_ms)
+        return spec
+
+    def _energy_track(self, place: str, measure: str, keep_ms: int) -> tuple[str, TrackSpec]:
+        key = f"{place}|{measure}"
+        return key, self._track(key, partial(_year_energy, place, measure), keep_ms)
+
+    def _add_rule(self, rule: Rule) -> None:
+        if isinstance(rule, DemandRule):
+            self._add_demand(rule)
+        elif isinstance(rule, BudgetRule):
+            self._add_budget(rule)
+        elif isinstance(rule, WasteRule):
+            self._add_waste(rule)
+        elif isinstance(rule, CarbonRule):
+            self._add_carbon(rule)
+        else:
+            self._add_silence(rule)
+
+    def _add_demand(self, rule: DemandRule) -> None:
+        key, _ = self._energy_track(rule.place, rule.measure, int(rule.window_s * 1000))
+        name = place_name(self.park, rule.place)
+
+        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
+            return conditions.demand(rule, name, state.tracks.get(key))
+
+        self._add(self._watch(rule, rule.id, "demand", rule.severity, rule.place), evaluate)
+
+    def _add_budget(self, rule: BudgetRule) -> None:
+        name = place_name(self.park, rule.place)
+        self._add(
+            self._watch(rule, rule.id, "budget", rule.severity, rule.place),
+            lambda view, state: conditions.budget(rule, name, view),
+        )
+        if not rule.predict:
+            return
+        forecast_name = rule.id + FORECAST_SUFFIX
+        _, spec = self._energy_track(rule.place, rule.measure, MS_PER_HOUR)
+        calendar = self.calendar
+
+        def learn(state: EngineState, hour_ms: int, length_ms: int, kwh: float) -> None:
+            profile = state.profiles.setdefault(forecast_name, HourProfile())
+            profile.learn(calendar, hour_ms, kwh, rule.profile_alpha)
+
+        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
+            profile = state.profiles.setdefault(forecast_name, HourProfile())
+            return conditions.budget_forecast(rule, name, view, profile, calendar)
+
+        spec.learners.append(learn)
+        meta = self._watch(rule, forecast_name, "budget_forecast", rule.forecast_severity, "")
+        self._add(
+            AlertMeta(meta.name, meta.kind, meta.severity, rule.place, meta.for_ms, meta.clear_ms),
+            evaluate,
+        )
+
+    def _add_waste(self, rule: WasteRule) -> None:
+        buildings = rule.buildings or [b.id for b in self.park.buildings]
+        empty_below = (
+            rule.empty_below_persons
+            if rule.empty_below_persons is not None
+            else self.park.twin.occupancy.empty_below_persons
+        )
+        for building in buildings:
+            place = f"building:{building}"
+            key, spec = self._energy_track(place, "consumption", int(rule.window_s * 1000))
+            base_key = f"{rule.id}|{building}"
+            spec.learners.append(partial(_learn_base_load, base_key, rule.history_days * 24))
+            evaluate = partial(
+                _waste,
+                rule,
+                building,
+                place_name(self.park, place),
+                empty_below,
+                key,
+                base_key,
+            )
+            self._add(self._watch(rule, rule.id, "waste", rule.severity, place), evaluate)
+
+    def _add_carbon(self, rule: CarbonRule) -> None:
+        keep_ms = int(rule.window_days * 86_400_000)
+        self._track(CO2_TRACK, partial(_zero_carbon, "co2_t"), keep_ms)
+        self._track(TCE_TRACK, partial(_zero_carbon, "energy_tce"), keep_ms)
+        calendar = self.calendar
+
+        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
+            zero = view.snapshot.zero_carbon
+            threshold = zero.carbon_per_energy.threshold if zero is not None else None
+            return conditions.carbon(
+                rule,
+                threshold,
+                state.tracks.get(CO2_TRACK),
+                state.tracks.get(TCE_TRACK),
+                view,
+                calendar,
+            )
+
+        self._add(self._watch(rule, rule.id, "carbon", rule.severity, "park"), evaluate)
+
+    def _add_silence(self, rule: SilenceRule) -> None:
+        chosen = set(rule.devices)
+        kinds = set(rule.kinds)
+        groups: dict[str, list[str]] = {}
+        for device in self.park.devices:
+            if (device.id in chosen) if chosen else (device.kind in kinds):
+                place = (
+                    f"building:{device.building}"
+                    if device.building
+                    else f"zone:{self.park.device_zone(device)}"
+                )
+                groups.setdefault(place, []).append(device.id)
+        bad = frozenset({"offline"} if rule.status == "offline" else {"stale", "offline"})
+        for place, devices in groups.items():
+            evaluate = partial(_silence, place_name(self.park, place), devices, bad)
+            self._add(self._watch(rule, rule.id, "device_silence", rule.severity, place), evaluate)
+
+    # -- running ------------------------------------------------------------------------------
+    def evaluate(self, snapshot: TwinSnapshot) -> list[AlertEvent]:
+        """Alerts that fired or resolved at this snapshot's watermark (none if it did not move)."""
+        t_ms = snapshot.watermark_ms
+        state = self.state
+        if t_ms is None or t_ms <= state.watermark_ms or not self.watches:
+            return []
+        state.watermark_ms = t_ms
+        view = SnapshotView(snapshot, t_ms)
+        self._observe(view)
+        events: list[AlertEvent] = []
+        seen: set[str] = set()
+        for watch in self.watches:
+            seen.add(watch.fingerprint)
+            condition = watch.evaluate(view, state)
+            tracked, changes = step(
+                state.alerts.get(watch.fingerprint),
+                condition,
+                t_ms,
+                watch.meta.for_ms,
+                watch.meta.clear_ms,
+            )
+            if tracked is None:
+                state.alerts.pop(watch.fingerprint, None)
+            else:
+                state.alerts[watch.fingerprint] = tracked
+            events.extend(self._event(watch, change) for change in changes)
+        for gone in [fp for fp in state.alerts if fp not in seen]:
+            # A rule removed from the park file: its alerts end, and say so.
+            state.alerts.pop(gone)
+        return events
+
+    def _observe(self, view: SnapshotView) -> None:
+        state = self.state
+        for key, spec in self.tracks.items():
+            reading = spec.read(view)
+            if reading is None:
+                continue
+            track = state.tracks.get(key)
+            if track is None or track.keep_ms != spec.keep_ms:
+                track = state.tracks[key] = _resized(track, spec.keep_ms)
+            for hour_ms, amount in track.observe(view.t_ms, *reading, self.calendar):
+                length = self.calendar.shift(Granularity.HOUR, hour_ms, 1) - hour_ms
+                for learn in spec.learners:
+                    learn(state, hour_ms, length, amount)
+
+    def _event(self, watch: Watch, change: Change) -> AlertEvent:
+        return AlertEvent(
+            watch.fingerprint, watch.meta, change.state, change.at_ms, change.tracked, change.reason
+        )
+
+    def active(self) -> list[AlertEvent]:
+        """Alerts firing now (resolving ones too: they have not been announced resolved)."""
+        return [
+            AlertEvent(w.fingerprint, w.meta, "firing", tracked.fired_ms, tracked)
+            for w in self.watches
+            if (tracked := self.state.alerts.get(w.fingerprint)) is not None
+            and tracked.phase is not Phase.PENDING
+        ]
+
+    def dump(self) -> bytes:
+        """The engine's state as JSON."""
+        return STATE.dump_json(self.state)
+
+
+def load_state(data: bytes) -> EngineState:
+    """Engine state from ``AlertEngine.dump``."""
+    return STATE.validate_json(data)
+
+
+def _learn_base_load(
+    base_key: str, keep_hours: int, state: EngineState, hour_ms: int, length_ms: int, kwh: float
+) -> None:
+    base = state.bases.setdefault(base_key, BaseLoad(keep_hours))
+    base.keep_hours = keep_hours
+    base.learn(kwh * MS_PER_HOUR / length_ms)
+
+
+def _waste(
+    rule: WasteRule,
+    building: str,
+    name: str,
+    empty_below: float,
+    track_key: str,
+    base_key: str,
+    view: SnapshotView,
+    state: EngineState,
+) -> Condition:
+    return conditions.waste(
+        rule,
+        name,
+        view.persons(building),
+        empty_below,
+        state.tracks.get(track_key),
+        state.bases.get(base_key),
+    )
+
+
+def _silence(
+    name: str, devices: list[str], bad: frozenset[str], view: SnapshotView, state: EngineState
+) -> Condition:
+    return conditions.silence(name, devices, view, bad)
+
+
+def _resized(track: CumulativeTrack | None, keep_ms: int) -> CumulativeTrack:
+    if track is None:
+        return CumulativeTrack(keep_ms)
+    track.keep_ms = keep_ms  # rules changed between runs: keep what was learnt
+    return track
