@@ -13,6 +13,7 @@ import pytest
 from conftest import Mosquitto, free_port, require_binary
 from pydantic import SecretStr
 from test_simulator_mqtt import Subscriber
+from test_simulator_park import small_park
 
 from parktwin.config import MqttSettings, TlsSettings
 from simulators.mqtt_wire import (
@@ -23,6 +24,7 @@ from simulators.mqtt_wire import (
     Will,
 )
 from simulators.publisher import NO_LIMIT, ConnectionLost, WindowedPublisher, open_publisher
+from simulators.run import SimulatorOptions, run_simulator
 
 USER, PASSWORD = "sim", "s3cret-pw"
 
@@ -308,3 +310,39 @@ async def test_publishing_over_tls(
     with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
         async with open_publisher(untrusted, f"u-{park_id}"):
             pass
+
+
+async def test_pings_keep_an_idle_connection_and_notice_a_frozen_broker(
+    own_mosquitto: Mosquitto, park_id: str
+) -> None:
+    settings = MqttSettings(port=own_mosquitto.port, keepalive_s=5)
+    topic = f"parks/{park_id}/devices/d/telemetry"
+    # pings start after 2.5 s without a write and give up 5 s later: 10 s at most
+    with pytest.raises(ConnectionLost, match="no PINGRESP within 5 s"):
+        async with open_publisher(settings, f"t-{park_id}") as publisher:
+            await asyncio.sleep(8)  # mosquitto drops a silent client after 1.5 keep alives
+            await publish_many(publisher, [topic], 10)
+            own_mosquitto.freeze()
+            try:
+                publisher.publish(topic, b"never acknowledged")
+                await publisher.drain(timeout_s=12)
+            finally:
+                own_mosquitto.thaw()
+
+
+async def test_a_cancelled_simulator_leaves_its_will(mosquitto: Mosquitto, park_id: str) -> None:
+    park = small_park(park_id)
+    options = SimulatorOptions(
+        park=park, mqtt=MqttSettings(port=mosquitto.port), speed=60.0, window=100
+    )
+    gateway = f"parks/{park_id}/gateways/simulator/status"
+    run = asyncio.create_task(run_simulator(options))
+    async with asyncio.timeout(10):
+        while await status_seen(mosquitto, gateway) != b"online":
+            await asyncio.sleep(0.05)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    async with asyncio.timeout(10):  # no goodbye was sent: the broker publishes the will
+        while await status_seen(mosquitto, gateway) != b"offline":
+            await asyncio.sleep(0.05)
