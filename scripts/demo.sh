@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, for now: the demo park's simulator publishes over MQTT for a minute while the
-# collector stores every reading in InfluxDB; then the counts are compared. It starts its own
+# collectors store every reading in InfluxDB and the twin computes the park's KPIs; then the
+# counts are compared and the twin's summary is shown. It starts its own
 # mosquitto and InfluxDB 1.x on free loopback ports in a temporary folder and stops them after.
 # DURATION (seconds, default 60) and SPEED (simulated seconds per second, default 60) adjust it.
 set -euo pipefail
@@ -50,18 +51,34 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$influx_port/ping" >/dev/null
 echo "demo: mosquitto on 127.0.0.1:$mqtt_port, InfluxDB on http://127.0.0.1:$influx_port (database parktwin)"
 export PARKTWIN_MQTT__HOST=127.0.0.1 PARKTWIN_MQTT__PORT=$mqtt_port
 export PARKTWIN_INFLUX__URL=http://127.0.0.1:$influx_port PARKTWIN_INFLUX__DATABASE=parktwin
-export PARKTWIN_SPOOL__FOLDER=$work/spool
+export PARKTWIN_SPOOL__FOLDER=$work/spool PARKTWIN_TWIN__CHECKPOINT_FOLDER=$work/twin
+export PARKTWIN_API__PORT=0 PARKTWIN_TWIN__TICK_S=2
 # Time-warped event times run ahead of the wall clock: accept them for the demo's span.
-.venv/bin/parktwin collect --duration $((duration + 5)) --max-future-s $((duration * speed + 86400)) \
-  --log-level WARNING >"$work/collect.out" 2>&1 & collect_pid=$!; pids+=($collect_pid)
+export PARKTWIN_COLLECTOR__MAX_FUTURE_S=$((duration * speed + 86400))
+.venv/bin/parktwin run --duration $((duration + 5)) --log-level WARNING >"$work/collect.out" 2>&1 &
+collect_pid=$!; pids+=($collect_pid)
 sleep 2
 .venv/bin/parktwin simulate --duration "$duration" --speed "$speed" --log-level WARNING \
   --ledger "$work/ledger.csv"
 wait "$collect_pid" || true
-echo "collector:"; cat "$work/collect.out"
+echo "collectors and twin:"; cat "$work/collect.out"
+echo "twin summary (retained on parks/mingxi/twin/state):"
+state=$(mosquitto_sub -p "$mqtt_port" -t parks/mingxi/twin/state -C 1 -W 5)
+.venv/bin/python - "$state" <<'PY'
+import json, sys
+k = json.loads(sys.argv[1])
+today, cpe = k["today"] or {}, k["carbon_per_energy"] or {}
+print(f"  simulated time {k['local_time']}")
+print(f"  today: grid import {today.get('grid_import_kwh', 0):.0f} kWh,"
+      f" PV {today.get('pv_generation_kwh', 0):.0f} kWh, gas {today.get('gas_m3', 0):.0f} m3")
+print(f"  carbon per unit of energy {cpe.get('value') or 0:.2f} t CO2/tce"
+      f" (threshold {cpe.get('threshold')})")
+print(f"  people present {k['persons_present']}, devices {k['devices']}")
+PY
+
 published=$(sort -u "$work/ledger.csv" | wc -l)
 stored=$(curl -sG "http://127.0.0.1:$influx_port/query" --data-urlencode db=parktwin \
-  --data-urlencode 'q=SELECT count(*) FROM /.*/ GROUP BY device' |
+  --data-urlencode 'q=SELECT count(*) FROM electricity, gas, heat, water, fuel, occupancy, air, emissions GROUP BY device' |
   .venv/bin/python -c 'import json,sys; r=json.load(sys.stdin)["results"][0]
 print(sum(max(v for v in s["values"][0][1:] if v is not None) for s in r.get("series",[])))')
 echo "demo: readings published $published, readings stored in InfluxDB $stored"
