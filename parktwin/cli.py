@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dashboards.cli import dashboards_app
 from parktwin.config import ConfigError, Settings, load_settings
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import ParkFileError, load_park
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(dashboards_app, name="dashboards")
 
 ParkOption = Annotated[
     Path | None, typer.Option("--park", help="Park file (YAML); default: the bundled demo park.")
