@@ -214,7 +214,14 @@ class AlertEngine:
                 key,
                 base_key,
             )
-            self._add(self._watch(rule, rule.id, "waste", rule.severity, place), evaluate)
+            meta = self._watch(rule, rule.id, "waste", rule.severity, place)
+            # Empty for a whole window before firing, so that the window's mean power is all
+            # drawn while nobody was in (not the last working hour's).
+            for_ms = max(meta.for_ms, int(rule.window_s * 1000))
+            self._add(
+                AlertMeta(meta.name, meta.kind, meta.severity, place, for_ms, meta.clear_ms),
+                evaluate,
+            )
 
     def _add_carbon(self, rule: CarbonRule) -> None:
         keep_ms = int(rule.window_days * 86_400_000)

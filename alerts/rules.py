@@ -115,7 +115,8 @@ class WasteRule(RuleBase):
 
     The base load is a low quantile of the building's hourly mean power over recent days; a
     building that nobody occupies but whose power stays above it (by ``margin_pct`` and at least
-    ``min_excess_kw``) for ``for_s`` wastes energy. Buildings without a people counter are skipped.
+    ``min_excess_kw``) for ``for_s``, and at least a whole window, wastes energy. Buildings
+    without a people counter are skipped.
     """
 
     kind: Literal["waste"]

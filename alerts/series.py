@@ -39,11 +39,17 @@ class CumulativeTrack:
         self, t_ms: int, year: str, year_total: float, calendar: Calendar
     ) -> list[tuple[int, float]]:
         """Take the year's total at ``t_ms``; return (hour start, amount) of hours that ended."""
+        restarted = False
         if year != self.year:
             # A new year: the old year's last total becomes part of the offset.
             if self.year:
                 self.offset += self.year_total
             self.year = year
+        elif year_total < self.year_total:
+            # Totals never fall within a year unless the twin started again from less (no
+            # checkpoint): carry on from where the series was, and learn nothing across.
+            self.offset += self.year_total - year_total
+            restarted = True
         self.year_total = year_total
         now = Sample(t_ms, self.offset + year_total)
         previous, self.latest = self.latest, now
@@ -54,6 +60,9 @@ class CumulativeTrack:
             self.samples.append(now)  # thinned: about a hundred samples a history
         while len(self.samples) > 2 and self.samples[1].t_ms <= t_ms - self.keep_ms:
             self.samples.popleft()
+        if restarted:
+            self.hour_anchor = None
+            return []
         return self._ended_hours(previous, now, calendar)
 
     def _ended_hours(

@@ -3,11 +3,16 @@ a building's electricity minute by minute and hands every snapshot to the alert 
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from alerts.engine import AlertEngine, AlertEvent
 from parktwin.contract.reading import Reading
@@ -128,3 +133,57 @@ def noisy(kw: Callable[[int], float], seed: int, spread: float = 0.1) -> Callabl
 
 def by_state(events: list[AlertEvent], state: str) -> Iterator[AlertEvent]:
     return (e for e in events if e.state == state)
+
+
+@dataclass
+class Received:
+    """One request a test receiver got."""
+
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: bytes
+    at_s: float
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server standing in for a webhook receiver.
+
+    It answers the statuses in ``answers`` first, then 200 (with ``ok_body``); with ``hang`` it
+    never answers. Every request is recorded.
+    """
+
+    answers: list[int] = field(default_factory=list)
+    hang: bool = False
+    ok_body: bytes = b'{"errcode": 0, "code": 0}'
+    requests: list[Received] = field(default_factory=list)
+    port: int = 0
+    _runner: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook?access_token=t0ken"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append(
+            Received(dict(request.headers), dict(request.query), body, time.time())
+        )
+        if self.hang:
+            await asyncio.sleep(3600)
+        if self.answers:
+            return web.Response(status=self.answers.pop(0), text="not now")
+        return web.Response(body=self.ok_body, content_type="application/json")
+
+    async def start(self, port: int = 0) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.2)  # a hanging handler is cut
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
