@@ -263,6 +263,31 @@ ApiPortOption = Annotated[
 CheckpointOption = Annotated[
     Path | None, typer.Option("--checkpoint-dir", help="Folder of the twin's checkpoints.")
 ]
+InfluxUrlOption = Annotated[str | None, typer.Option("--influx-url", help="InfluxDB URL.")]
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="v1 database.")]
+
+
+def _service_setup(
+    park: Path | None,
+    config: Path | None,
+    broker: str | None,
+    influx_url: str | None,
+    database: str | None,
+    api_port: int | None,
+    checkpoint_dir: Path | None,
+    log_level: str,
+) -> tuple[Park, Settings]:
+    """Logging, park and settings for the long-running twin and run commands."""
+    _setup_logging(log_level)
+    return _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__database=database,
+        api__port=api_port,
+        twin__checkpoint_folder=checkpoint_dir,
+    )
 
 
 @app.command("twin")
@@ -270,8 +295,8 @@ def twin_command(
     park: ParkOption = None,
     config: ConfigOption = None,
     broker: BrokerOption = None,
-    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
-    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
     api_port: ApiPortOption = None,
     checkpoint_dir: CheckpointOption = None,
     duration: DurationOption = None,
@@ -281,15 +306,8 @@ def twin_command(
     from parktwin.lifecycle import run_until_stopped
     from twin.service import TwinService
 
-    _setup_logging(log_level)
-    loaded, settings = _load(
-        park,
-        config,
-        **_broker_overrides(broker),
-        influx__url=influx_url,
-        influx__database=database,
-        api__port=api_port,
-        twin__checkpoint_folder=checkpoint_dir,
+    loaded, settings = _service_setup(
+        park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     service = TwinService(loaded, settings)
     stats = asyncio.run(run_until_stopped(service.run, duration))
@@ -305,9 +323,10 @@ def run_command(
     park: ParkOption = None,
     config: ConfigOption = None,
     broker: BrokerOption = None,
-    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
-    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
     api_port: ApiPortOption = None,
+    checkpoint_dir: CheckpointOption = None,
     duration: DurationOption = None,
     log_level: LogLevelOption = "INFO",
 ) -> None:
@@ -317,14 +336,8 @@ def run_command(
     from parktwin.metrics import CollectorMetrics
     from twin.service import TwinService
 
-    _setup_logging(log_level)
-    loaded, settings = _load(
-        park,
-        config,
-        **_broker_overrides(broker),
-        influx__url=influx_url,
-        influx__database=database,
-        api__port=api_port,
+    loaded, settings = _service_setup(
+        park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     collector = Collector(loaded, settings)
     service = TwinService(loaded, settings)

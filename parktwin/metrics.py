@@ -7,7 +7,7 @@ hot paths increment without locks, and the exporter reads them when Prometheus a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -16,6 +16,12 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from collectors.stats import CollectorStats
+
+
+def counter_families(prefix: str, counters: Mapping[str, tuple[float, str]]) -> Iterator[Metric]:
+    """Counter metrics ``{prefix}_{name}_total`` from (value, help text) pairs."""
+    for name, (value, text) in counters.items():
+        yield CounterMetricFamily(f"{prefix}_{name}", text, value=value)
 
 
 class CollectorMetrics(Collector):
@@ -37,8 +43,7 @@ class CollectorMetrics(Collector):
             "write_failures": (s.write_failures, "failed database writes"),
             "mqtt_reconnects": (s.reconnects, "MQTT reconnections"),
         }
-        for name, (value, text) in counters.items():
-            yield CounterMetricFamily(f"parktwin_collector_{name}", text, value=value)
+        yield from counter_families("parktwin_collector", counters)
         rejected = CounterMetricFamily(
             "parktwin_collector_messages_rejected",
             "messages refused and dead-lettered, by reason",
@@ -82,8 +87,7 @@ class TwinMetrics(Collector):
             "kpi_points_written": (s.kpi_points_written, "KPI points written to the database"),
             "kpi_write_failures": (s.kpi_write_failures, "failed KPI writes"),
         }
-        for name, (value, text) in counters.items():
-            yield CounterMetricFamily(f"parktwin_twin_{name}", text, value=value)
+        yield from counter_families("parktwin_twin", counters)
         yield GaugeMetricFamily(
             "parktwin_twin_tick_seconds", "time of the last KPI computation", value=s.last_tick_s
         )
