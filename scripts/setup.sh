@@ -12,6 +12,7 @@ have mosquitto_sub || missing+=(mosquitto-clients)
 have influxd || missing+=(influxdb)
 have victoria-metrics || missing+=(victoria-metrics)
 have curl || missing+=(curl)
+have docker-compose || missing+=(docker-compose)  # parses docker-compose.yml in the tests; no engine needed
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 have python3 || missing+=(python3)
 
