@@ -7,6 +7,7 @@ that installs it. Nothing here is a mock.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -142,6 +143,9 @@ class Mosquitto(ServerProcess):
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
+            # Started as root, mosquitto becomes user "mosquitto", which cannot write its
+            # persistence file into the test's private folder: stay who we are.
+            f"user {getpass.getuser()}\n"
             "max_inflight_messages 0\n"
             "max_queued_messages 0\n"
             "max_queued_bytes 0\n"
