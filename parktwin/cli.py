@@ -358,6 +358,58 @@ def run_command(
     )
 
 
+@app.command("demo")
+def demo_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Use this MQTT v5 broker (host:port), not mosquitto."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second.", min=0.1)
+    ] = 60.0,
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="Where the demo keeps its state between runs.")
+    ] = Path("var/demo"),
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="Port of the twin view (busy: any free port).")
+    ] = 8080,
+    refresh_s: Annotated[float, typer.Option(help="Seconds between summary refreshes.")] = 3.0,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """The whole park in one process: an embedded broker, the simulator at a time warp, the
+    collectors, the twin and the alerts, with a live summary and the twin view in a browser."""
+    from parktwin.demo.broker import BrokerError
+    from parktwin.demo.run import DemoOptions, run_demo
+    from parktwin.lifecycle import run_until_stopped
+
+    _setup_logging(log_level)
+    loaded, settings = _load(park, config)
+    named = _broker_overrides(broker)
+    options = DemoOptions(
+        park=loaded,
+        settings=settings,
+        broker=(named["mqtt__host"], named["mqtt__port"]) if named else None,
+        speed=speed,
+        state_folder=state_dir,
+        api_port=api_port,
+        refresh_s=refresh_s,
+    )
+    try:
+        report = asyncio.run(run_until_stopped(lambda stop: run_demo(options, stop), duration))
+    except BrokerError as exc:
+        raise _fail(f"demo: {exc}") from None
+    simulated = report.simulation
+    typer.echo(
+        f"demo: simulated {simulated.simulated_start.isoformat()} .. "
+        f"{simulated.simulated_end.isoformat()}; readings published "
+        f"{simulated.readings_published}, received {report.readings_received}, "
+        + (f"stored {report.readings_stored}" if report.stored else "not stored (no InfluxDB)")
+    )
+
+
 def main() -> None:
     """Entry point of the ``parktwin`` console script."""
     try:

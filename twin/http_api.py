@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from parktwin.config import ApiSettings
 from parktwin.metrics import render
+from twin.view import ParkView, add_view_routes
 
 
 class TwinView(Protocol):
@@ -79,6 +80,8 @@ def build_app(view: TwinView, registry: CollectorRegistry, token: str | None) ->
     app.router.add_get("/api/kpis", kpis)
     app.router.add_get("/api/enterprises", enterprises)
     app.router.add_get("/metrics", metrics)
+    if isinstance(view, ParkView):  # the live plan, for views that know their park
+        add_view_routes(app, view)
     return app
 
 

@@ -1,0 +1,140 @@
+"""The demo's MQTT broker: Debian's mosquitto on a free loopback port, or the one named.
+
+The collectors and the twin need MQTT v5 with persistent sessions, QoS 1, Receive Maximum and
+manual acknowledgements. No maintained pure-Python broker on PyPI offers that (amqtt 0.12 speaks
+3.1.1 only; mqttools has no QoS 1), so the demo runs mosquitto as a child process. Its
+persistence lives in the demo's state folder: a restarted demo finds the sessions, and any
+message the twin had not yet acknowledged, where it left them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = "apt-get install -y mosquitto (or run scripts/setup.sh as root)"
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+
+
+class BrokerError(Exception):
+    """The embedded broker cannot be started; the message says why and what to install."""
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where the demo's MQTT broker listens, and whether the demo started it."""
+
+    host: str
+    port: int
+    embedded: bool
+
+
+def find_mosquitto() -> str | None:
+    """Path of the mosquitto binary (Debian installs it in /usr/sbin), or None."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    return next((p for p in ("/usr/sbin/mosquitto",) if os.access(p, os.X_OK)), None)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def mosquitto_config(port: int, folder: Path) -> str:
+    """A loopback-only mosquitto configuration with persistence in ``folder``."""
+    return (
+        f"listener {port} 127.0.0.1\n"
+        "allow_anonymous true\n"
+        "persistence true\n"
+        f"persistence_location {folder}/\n"
+        # Started as root, mosquitto would become user "mosquitto" and could not write here.
+        f"user {getpass.getuser()}\n"
+        # The collectors hold acknowledgements until readings are durable: no in-flight cap,
+        # and a session keeps everything published while its client is away.
+        "max_inflight_messages 0\n"
+        "max_queued_messages 0\n"
+        "max_queued_bytes 0\n"
+        "log_type error\nlog_type warning\n"
+        f"log_dest file {folder}/mosquitto.log\n"
+    )
+
+
+async def _wait_for_port(port: int, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with asyncio.timeout(START_TIMEOUT_S):
+        while True:
+            if process.returncode is not None:
+                tail = await asyncio.to_thread(_tail, log)
+                raise BrokerError(f"mosquitto exited with {process.returncode}: {tail}")
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                await writer.wait_closed()
+                return
+            await asyncio.sleep(0.05)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
+
+def _prepare(folder: Path) -> tuple[int, Path]:
+    """A free port and a configuration file for it in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = folder / "mosquitto.conf"
+    config.write_text(mosquitto_config(port, folder.resolve()), encoding="utf-8")
+    return port, config
+
+
+@contextlib.asynccontextmanager
+async def embedded_broker(folder: Path) -> AsyncIterator[Broker]:
+    """Run mosquitto on a free loopback port with its persistence in ``folder``; stop it (it
+    saves its sessions on SIGTERM) when the block ends."""
+    binary = find_mosquitto()
+    if binary is None:
+        raise BrokerError(
+            "the demo needs an MQTT v5 broker: mosquitto is not installed; run: "
+            f"{INSTALL_HINT}, or name a broker with --broker host:port"
+        )
+    port, config = await asyncio.to_thread(_prepare, folder)
+    process = await asyncio.create_subprocess_exec(
+        binary,
+        "-c",
+        str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        try:
+            await _wait_for_port(port, process, folder / "mosquitto.log")
+        except TimeoutError:
+            raise BrokerError(f"mosquitto did not open port {port}") from None
+        yield Broker("127.0.0.1", port, embedded=True)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def named_broker(host: str, port: int) -> AsyncIterator[Broker]:
+    """A broker someone else runs."""
+    yield Broker(host, port, embedded=False)
