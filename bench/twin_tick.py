@@ -20,9 +20,9 @@ import statistics
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from bench_park import synthetic_park
 
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
@@ -30,58 +30,6 @@ from twin.state import Twin
 
 T0_MS = 1_709_568_000_000  # 2024-03-05 00:00 Asia/Shanghai
 TICK_MS = 60_000
-KINDS = ["sub_meter"] * 14 + ["occupancy_counter"] * 2 + ["gas_meter"] * 2 + ["pv_inverter"] * 2
-
-
-def synthetic_park(devices: int) -> Park:
-    """A park of ``devices`` devices, built as data (no YAML) so that large sizes load fast."""
-    buildings = max(1, devices // 20)
-    enterprises = max(1, buildings // 5)
-    zones = 10
-    device_rows: list[dict[str, Any]] = [
-        {"id": "grid", "kind": "grid_main_meter", "zone": "z0", "interval_s": 60}
-    ]
-    for i in range(devices - 1):
-        kind = KINDS[i % len(KINDS)]
-        row: dict[str, Any] = {"id": f"d{i}", "kind": kind, "building": f"b{i % buildings}"}
-        if kind == "pv_inverter":
-            row["capacity_kwp"] = 100
-        if kind == "sub_meter" and i % 7 == 0 and i > 0:
-            row["parent"] = f"d{i - 1}" if KINDS[(i - 1) % len(KINDS)] == "sub_meter" else "grid"
-        device_rows.append(row)
-    return Park.model_validate(
-        {
-            "park": {
-                "id": "bench",
-                "name": "Bench",
-                "timezone": "Asia/Shanghai",
-                "location": {"latitude": 31, "longitude": 121},
-            },
-            "zones": [{"id": f"z{z}", "name": f"Z{z}", "type": "production"} for z in range(zones)],
-            "buildings": [
-                {
-                    "id": f"b{b}",
-                    "name": f"B{b}",
-                    "zone": f"z{b % zones}",
-                    "use": "factory",
-                    "floor_area_m2": 1000,
-                    "occupant_capacity": 100,
-                }
-                for b in range(buildings)
-            ],
-            "enterprises": [
-                {
-                    "id": f"e{e}",
-                    "name": f"E{e}",
-                    "industry": "x",
-                    "land_area_mu": 10,
-                    "buildings": [f"b{b}" for b in range(e, buildings, enterprises)],
-                }
-                for e in range(enterprises)
-            ],
-            "devices": device_rows,
-        }
-    )
 
 
 def round_of_readings(park: Park, tick: int, rng: np.random.Generator) -> list[Reading]:

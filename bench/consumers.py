@@ -1,0 +1,116 @@
+"""The consumers under test, each started as its own process so that its memory and CPU are
+its own: parktwin's collector (``python -m parktwin collect``), the bare paho consumer, the
+naive collector, and ``mosquitto_sub``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+@dataclass
+class Consumer:
+    """A consumer process, its log files, and how to tell that it has subscribed."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+    ready_text: str | None  # appears in stdout or stderr once subscribed; None: wait a second
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Block until the consumer has subscribed (or fail with its output)."""
+        if self.ready_text is None:
+            time.sleep(1.0)  # mosquitto_sub says nothing; it connects in milliseconds
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if any(self.ready_text in p.read_text(errors="replace") for p in self.logs):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not subscribe:\n{self.output()}")
+
+    @property
+    def logs(self) -> tuple[Path, Path]:
+        return self.stdout, self.stderr
+
+    def output(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.logs)
+
+
+def _start(
+    name: str, command: list[str], folder: Path, ready_text: str | None, keep_stdout: bool = True
+) -> Consumer:
+    folder.mkdir(parents=True, exist_ok=True)
+    stdout, stderr = folder / f"{name}.out", folder / f"{name}.err"
+    stdout.touch()
+    target = stdout if keep_stdout else Path("/dev/null")
+    with target.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+    return Consumer(name, process, stdout, stderr, ready_text)
+
+
+def start_collector(
+    folder: Path,
+    park_file: Path,
+    port: int,
+    influx_url: str,
+    database: str,
+    client_id: str,
+    shared_group: str | None = None,
+) -> Consumer:
+    """parktwin's collector, as users run it."""
+    command = [
+        sys.executable,
+        "-m",
+        "parktwin",
+        "collect",
+        "--park",
+        str(park_file),
+        "--broker",
+        f"127.0.0.1:{port}",
+        "--influx-url",
+        influx_url,
+        "--database",
+        database,
+        "--spool-dir",
+        str(folder / f"spool-{client_id}"),
+        "--client-id",
+        client_id,
+        "--log-level",
+        "INFO",
+    ]
+    if shared_group:
+        command += ["--shared-group", shared_group]
+    return _start(client_id, command, folder, "subscribed to")
+
+
+def start_bare(folder: Path, port: int, subscription: str, count: int) -> Consumer:
+    """The bare paho consumer (bench/bare_consumer.py)."""
+    command = [sys.executable, str(BENCH / "bare_consumer.py"), str(port), subscription]
+    return _start("bare", [*command, str(count)], folder, "ready")
+
+
+def start_naive(
+    folder: Path, port: int, subscription: str, count: int, influx_url: str, database: str
+) -> Consumer:
+    """The naive collector (bench/naive_collector.py)."""
+    command = [sys.executable, str(BENCH / "naive_collector.py"), str(port), subscription]
+    return _start("naive", [*command, str(count), influx_url, database], folder, "ready")
+
+
+def start_mosquitto_sub(folder: Path, port: int, subscription: str, count: int) -> Consumer:
+    """The broker's ceiling: ``mosquitto_sub`` at QoS 1, its output thrown away."""
+    binary = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
+    command = [binary, "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1"]
+    command += ["-i", "bench-sub", "-t", subscription, "-C", str(count)]
+    return _start("mosquitto_sub", command, folder, None, keep_stdout=False)

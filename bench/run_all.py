@@ -1,0 +1,169 @@
+"""Every throughput, latency, memory and scaling figure of docs/performance.md, in one run.
+
+Starts mosquitto and InfluxDB 1.x on loopback, a 10,000-device park (electricity sub-meters),
+and measures in the same run:
+  - backlog drain: parktwin's collector (``python -m parktwin collect``), a bare paho consumer
+    (JSON only: Python's ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a
+    naive collector (one InfluxDB write per message), with the ratios between them;
+  - publish-to-queryable latency at a steady rate;
+  - the collector's RSS before, during and after an InfluxDB outage;
+  - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
+  - the twin's tick at 1,000, 10,000 and 100,000 devices.
+Prints tables and writes them as CSV to bench/results/ (git-ignored).
+
+    .venv/bin/python bench/run_all.py [--messages 100000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ingest_suite
+import twin_tick
+from bench_park import write_park_file
+from consumers import start_bare, start_mosquitto_sub, start_naive
+from servers import InfluxDB1, Mosquitto
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEVICES = 10_000
+
+
+def print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of one section as an aligned text table."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    cells = [[fmt(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print(f"\n{title}")
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)), flush=True)
+
+
+def fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
+def write_csv(path: Path, sections: dict[str, list[dict[str, Any]]]) -> None:
+    """One CSV row per (section, row, metric): long format, so sections may differ in columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(["section", "row", "metric", "value"])
+        for section, rows in sections.items():
+            for i, row in enumerate(rows):
+                for metric, value in row.items():
+                    out.writerow([section, i, metric, value])
+
+
+def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every ingest benchmark on one broker and one InfluxDB."""
+    broker = Mosquitto.create(folder / "mqtt")
+    influx = InfluxDB1.create(folder / "influx")
+    park = write_park_file(folder / "park.yaml", DEVICES)
+    devices = [d.id for d in park.devices if d.kind.value == "sub_meter"]
+    broker.start()
+    influx.start()
+    bench = ingest_suite.Bench(folder, broker, influx, park.park.id, folder / "park.yaml", devices)
+    sub, port, n = bench.subscription, broker.port, args.messages
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        consumers = folder / "consumers"
+        drains = [
+            ingest_suite.drain(
+                bench,
+                "collector",
+                lambda: bench.collector("throughput", "bench-collector"),
+                n,
+                "throughput",
+            ),
+            ingest_suite.drain(bench, "bare_paho", lambda: start_bare(consumers, port, sub, n), n),
+            ingest_suite.drain(
+                bench, "mosquitto_sub", lambda: start_mosquitto_sub(consumers, port, sub, n), n
+            ),
+            ingest_suite.drain(
+                bench,
+                "naive",
+                lambda: start_naive(consumers, port, sub, args.naive_messages, influx.url, "naive"),
+                args.naive_messages,
+            ),
+        ]
+        rate = {row["consumer"]: row["msg_per_s"] for row in drains}
+        for row in drains:
+            row["vs_bare"] = row["msg_per_s"] / rate["bare_paho"]
+            row["collector_vs_this"] = rate["collector"] / row["msg_per_s"]
+        out["throughput"] = drains
+        print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
+        out["latency"] = [ingest_suite.latency(bench, args.rate, args.latency_s)]
+        print_table("publish to queryable", out["latency"])
+        out["outage"] = [ingest_suite.outage(bench, args.rate, 10, args.outage_s, 10)]
+        print_table("InfluxDB outage", out["outage"])
+        shared = [ingest_suite.shared(bench, p, n) for p in (1, 2)]
+        for row in shared:
+            row["vs_one"] = row["msg_per_s"] / shared[0]["msg_per_s"]
+        out["shared"] = shared
+        print_table("shared subscription", shared)
+    finally:
+        broker.stop()
+        influx.stop()
+    return out
+
+
+def twin(sizes: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    for size in sizes:
+        r = twin_tick.measure(size, 5)
+        rows.append(
+            {
+                "devices": size,
+                "tick_ms": r["tick_s"] * 1000,
+                "per_device_us": r["tick_s"] / size * 1e6,
+                "to_dict_ms": r["to_dict_s"] * 1000,
+                "baseline_ms": r["baseline_s"] * 1000,
+            }
+        )
+    for row in rows:
+        row["per_device_vs_first"] = row["per_device_us"] / rows[0]["per_device_us"]
+    print_table("twin tick (ingest + snapshot, median of 5)", rows)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000, help="backlog per consumer")
+    parser.add_argument("--naive-messages", type=int, default=3_000)
+    parser.add_argument("--rate", type=float, default=5_000, help="msg/s for latency, outage")
+    parser.add_argument("--latency-s", type=float, default=20)
+    parser.add_argument("--outage-s", type=float, default=60)
+    parser.add_argument("--twin-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--skip-twin", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    print(
+        f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="parktwin-bench-") as folder:
+        sections = ingest(args, Path(folder))
+    if not args.skip_twin:
+        sections["twin_tick"] = twin(args.twin_sizes)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"run_all-{stamp}.csv"
+    write_csv(path, sections)
+    print(f"\n{time.monotonic() - started:.0f} s; CSV: {path}")
+
+
+if __name__ == "__main__":
+    main()
