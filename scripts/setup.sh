@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
-# InfluxDB 1.x, VictoriaMetrics), python3-venv, and a virtualenv in .venv with parktwin in it.
+# InfluxDB 1.x, VictoriaMetrics), Chromium for the twin view's test, python3-venv, and a virtualenv in .venv
+# with parktwin in it.
 # As root it installs missing Debian packages itself; otherwise it names the command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ have influxd || missing+=(influxdb)
 have victoria-metrics || missing+=(victoria-metrics)
 have curl || missing+=(curl)
 have docker-compose || missing+=(docker-compose)  # parses docker-compose.yml in the tests; no engine needed
+have chromium || missing+=(chromium)  # the twin view's end-to-end test drives it headless
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 have python3 || missing+=(python3)
 

@@ -154,7 +154,8 @@ function setTile(id, value, note) {
 
 function renderKpis(event) {
   const k = event.kpis || {};
-  document.getElementById("sim-time").textContent = k.local_time || "—";
+  document.getElementById("sim-time").textContent =
+    k.local_time ? k.local_time.slice(0, 16).replace("T", " ") : "—";
   setTile("kpi-grid-power", fmt(k.grid_power_kw, 0, "kW"));
   setTile("kpi-pv-power", fmt(k.pv_power_kw, 0, "kW"));
   const used = (k.today || {}).electricity_consumption_kwh;

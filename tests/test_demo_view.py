@@ -1,0 +1,98 @@
+"""``parktwin demo`` brought up as the README says, watched in real headless Chromium: the plan
+shows every building of the park with live figures, the KPI tiles fill and keep changing, the
+labels switch to Chinese, and Ctrl-C stops the demo with every published reading received."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromium_harness import Page, chromium_page
+from conftest import require_binary
+from demo_harness import FINAL, VIEW_URL, DemoRun
+
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import load_park
+
+pytestmark = pytest.mark.integration
+
+SCREENSHOT = Path(__file__).parent.parent / "docs" / "img" / "twin-view.png"
+PAGE_STATE = """!document.getElementById("sim-time") ? "{}" : JSON.stringify({
+  ticks: Number(document.body.dataset.ticks),
+  time: document.getElementById("sim-time").textContent,
+  power: Object.fromEntries([...document.querySelectorAll("#plan [data-building]")]
+    .map((e) => [e.dataset.building, e.dataset.power || null])),
+  rows: document.querySelectorAll("#buildings tbody tr").length,
+  grid: document.querySelector("#kpi-grid-power .value").textContent,
+  energy: document.querySelector("#kpi-energy-today .value").textContent,
+  persons: document.querySelector("#kpi-persons .value").textContent,
+})"""
+
+
+async def page_state(page: Page) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(await page.evaluate(PAGE_STATE))
+    return state
+
+
+async def wait_for_page(page: Page, condition: Any, timeout_s: float = 60) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition(state := await page_state(page)):
+                await asyncio.sleep(0.5)
+    except TimeoutError:
+        raise AssertionError(f"the page never got there; it shows {state}") from None
+    return state
+
+
+async def test_the_demo_shows_every_building_live_in_a_browser(tmp_path: Path) -> None:
+    require_binary("mosquitto")  # the demo's embedded broker
+    park = load_park(demo_park_path())
+    buildings = {b.id for b in park.buildings}
+    demo = DemoRun(tmp_path / "state", ["--speed", "600"]).start()
+    try:
+        url = (await asyncio.to_thread(demo.wait_for, VIEW_URL, 60)).group(1)
+        assert any("NOT stored" in line for line in demo.lines), demo.output()
+        async with chromium_page(tmp_path, url) as page:
+            first = await wait_for_page(
+                page,
+                lambda s: s and s["ticks"] >= 1 and all(s["power"].get(b) for b in buildings),
+            )
+            assert set(first["power"]) == buildings
+            assert first["rows"] == len(buildings)
+            assert "—" not in (first["grid"], first["energy"], first["persons"])
+
+            later = await wait_for_page(
+                page, lambda s: s["ticks"] >= first["ticks"] + 2 and s["time"] != first["time"]
+            )
+            assert later["energy"] != first["energy"]  # the day's energy keeps adding up
+            assert later["power"] != first["power"]
+
+            await page.evaluate('document.getElementById("toggle-lang").click()')
+            assert await page.evaluate(
+                'document.querySelector("#kpi-grid-power h2").textContent'
+            ) == ("电网功率")
+            assert await page.evaluate('document.getElementById("park-name").textContent') == (
+                park.park.name_zh
+            )
+            await page.evaluate('document.getElementById("toggle-lang").click()')
+            await page.evaluate('document.getElementById("toggle-colour").click()')
+            assert await page.evaluate("document.body.dataset.colour") == "occupancy"
+            await page.evaluate('document.getElementById("toggle-colour").click()')
+
+            shot = tmp_path / "twin-view.png"
+            await page.screenshot(shot, 1440, 900)
+            assert shot.read_bytes().startswith(b"\x89PNG")
+            if os.environ.get("PARKTWIN_UPDATE_SCREENSHOT"):  # the README's picture
+                shutil.copyfile(shot, SCREENSHOT)
+        assert await asyncio.to_thread(demo.interrupt) == 0, demo.output()
+        final = demo.last(FINAL)
+        assert int(final.group(3)) > 0
+        assert final.group(3) == final.group(4), demo.output()  # published == received
+    finally:
+        demo.stop()
