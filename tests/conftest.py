@@ -136,6 +136,10 @@ class Mosquitto(ServerProcess):
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
         config = folder / "mosquitto.conf"
+        # Started as root, mosquitto becomes user "mosquitto", which cannot write its
+        # persistence file into the test's private folder: stay who we are (unless told).
+        told = any(line.startswith("user ") for line in extra_config.splitlines())
+        same_user = "" if told else f"user {getpass.getuser()}\n"
         # Unlimited in-flight and queued messages: a collector holds acks until readings are
         # durable, and a persistent session must keep everything published while it is away.
         config.write_text(
@@ -143,14 +147,11 @@ class Mosquitto(ServerProcess):
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
-            # Started as root, mosquitto becomes user "mosquitto", which cannot write its
-            # persistence file into the test's private folder: stay who we are.
-            f"user {getpass.getuser()}\n"
             "max_inflight_messages 0\n"
             "max_queued_messages 0\n"
             "max_queued_bytes 0\n"
             "log_type error\nlog_type warning\n"
-            f"{extra_config}\n"
+            f"{same_user}{extra_config}\n"
         )
         return cls(command=[binary, "-c", str(config)], folder=folder, port=port)
 
