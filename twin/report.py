@@ -47,6 +47,10 @@ PLACE_FLOWS = (
 )
 
 
+STATUS_NAMES = np.array(["online", "stale", "offline", "never_seen"], dtype=np.object_)
+STATUS_NAMES.setflags(write=False)  # a constant
+
+
 def device_status(
     watermark_ms: int,
     last_seen_ms: npt.NDArray[np.int64],
@@ -57,12 +61,14 @@ def device_status(
     seen = last_seen_ms != NEVER
     age = np.where(seen, watermark_ms - np.where(seen, last_seen_ms, 0), 0).astype(np.float64)
     rules = settings.status
-    status = np.where(
+    # Codes into STATUS_NAMES, an object array: picking Python strings from it is several times
+    # faster than building and converting a NumPy string array (1.6 ms a tick at 10,000 devices).
+    code = np.where(
         age <= rules.stale_after_intervals * interval_ms,
-        "online",
-        np.where(age <= rules.offline_after_intervals * interval_ms, "stale", "offline"),
+        0,
+        np.where(age <= rules.offline_after_intervals * interval_ms, 1, 2),
     )
-    return np.where(seen, status, "never_seen").tolist()
+    return STATUS_NAMES[np.where(seen, code, 3)].tolist()
 
 
 @dataclass
@@ -339,7 +345,7 @@ def build_snapshot(
     """Everything the twin knows at the watermark of ``state``."""
     seen = state.last_ts != NEVER
     channels = ChannelTable(
-        keys=[topology.channel_keys[i] for i in np.flatnonzero(seen)],
+        keys=topology.channel_key_array[seen].tolist(),
         value=state.last_value[seen].tolist(),
         ts_ms=state.last_ts[seen].tolist(),
     )
@@ -347,7 +353,7 @@ def build_snapshot(
     last_seen = [None if t == NEVER else t for t in state.last_seen_ms.tolist()]
     devices = DeviceTable(
         ids=topology.device_ids,
-        kinds=[k.value for k in topology.device_kind],
+        kinds=list(topology.device_kind_value),
         status=(
             device_status(watermark, state.last_seen_ms, topology.interval_ms, settings)
             if watermark is not None

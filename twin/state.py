@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -49,40 +50,42 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
     index, channels_of = topology.device_index, topology.device_channels
     devices: list[int] = []
     device_ts: list[int] = []
+    sizes: list[int] = []
     channels: list[int] = []
-    times: list[int] = []
     values: list[object] = []
-    # Bound methods: this loop runs once per value and is the twin's only per-reading Python.
-    add_device, add_device_ts = devices.append, device_ts.append
-    add_channel, add_time, add_value = channels.append, times.append, values.append
-    count = unknown = unknown_quantity = 0
+    # This loop is the twin's only per-reading Python: bound methods, and per reading one
+    # C-level ``map``/``extend`` over its values instead of a Python loop over them (the step
+    # to the next reading's time is NumPy's ``repeat``). Unknown quantities get channel -1.
+    add_device, add_device_ts, add_size = devices.append, device_ts.append, sizes.append
+    add_channels, add_values = channels.extend, values.extend
+    count = unknown = 0
     for reading in readings:
         count += 1
         device = index.get(reading.device_id)
         if device is None:
             unknown += 1
             continue
-        ts = reading.ts_ms
+        quantities = reading.values
         add_device(device)
-        add_device_ts(ts)
-        known = channels_of[device]
-        for quantity, value in reading.values.items():
-            channel = known.get(quantity)
-            if channel is None:
-                unknown_quantity += 1
-                continue
-            add_channel(channel)
-            add_time(ts)
-            add_value(value)
-    numbers = as_numbers(values)
+        add_device_ts(reading.ts_ms)
+        add_size(len(quantities))
+        add_channels(map(channels_of[device].get, quantities, repeat(-1)))
+        add_values(quantities.values())
     channel_array = np.asarray(channels, dtype=np.int64)
-    time_array = np.asarray(times, dtype=np.int64)
+    device_ts_array = np.asarray(device_ts, dtype=np.int64)
+    time_array = np.repeat(device_ts_array, np.asarray(sizes, dtype=np.int64))
+    known = channel_array >= 0
+    unknown_quantity = len(channels) - int(np.count_nonzero(known))
+    if unknown_quantity:
+        # Drop them before conversion: their values must not decide how the others convert.
+        values = [v for v, ok in zip(values, known.tolist(), strict=True) if ok]
+        channel_array, time_array = channel_array[known], time_array[known]
     return Batch(
         np.asarray(devices, dtype=np.int64),
-        np.asarray(device_ts, dtype=np.int64),
+        device_ts_array,
         channel_array,
         time_array,
-        numbers,
+        as_numbers(values),
         count,
         unknown,
         unknown_quantity,

@@ -92,10 +92,12 @@ class Topology:
     device_ids: list[str]
     device_index: dict[str, int]
     device_kind: list[DeviceKind]
+    device_kind_value: list[str]  # the kinds' values, as snapshots list them
     interval_ms: Floats
     device_building: Ints  # -1: none
     device_enterprise: Ints  # -1: none
     channel_keys: list[str]  # "device|quantity"
+    channel_key_array: npt.NDArray[np.object_]  # the same keys, for selecting by mask
     channel_device: Ints
     channel_quantity: list[str]
     channel_lo: Floats
@@ -215,10 +217,12 @@ def build_topology(park: Park) -> Topology:
         device_ids=device_ids,
         device_index=device_index,
         device_kind=[d.kind for d in devices],
+        device_kind_value=[d.kind.value for d in devices],
         interval_ms=np.asarray([d.interval_s * 1000 for d in devices], dtype=np.float64),
         device_building=np.asarray(place_of[Level.BUILDING], dtype=np.int64),
         device_enterprise=np.asarray(place_of[Level.ENTERPRISE], dtype=np.int64),
         channel_keys=channel_keys,
+        channel_key_array=np.asarray(channel_keys, dtype=np.object_),
         channel_device=np.asarray(channel_device, dtype=np.int64),
         channel_quantity=channel_quantity,
         channel_lo=np.asarray([q.min_value for q in quantities], dtype=np.float64),
