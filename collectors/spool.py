@@ -52,6 +52,9 @@ MAX_PAYLOAD_BYTES = 2**32 - 1
 _SEGMENT_NAME = re.compile(r"^(\d{20})\.seg$")
 _CURSOR = "cursor"
 _CURSOR_TEMP = "cursor.tmp"
+# The cursor file always has this size, so that rewriting it in place on a full disk needs no
+# new space (JSON allows the trailing blanks).
+_CURSOR_BYTES = 64
 _LOCK = "lock"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -442,14 +445,33 @@ class Spool:
     def _write_cursor(self, cursor: tuple[int, int]) -> None:
         temp = self._folder / _CURSOR_TEMP
         data = json.dumps({"segment": cursor[0], "offset": cursor[1]}).encode()
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        data = data.ljust(_CURSOR_BYTES)
         try:
-            self._write_all(fd, data)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                self._write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            if exc.errno not in _DISK_FULL:
+                raise
+            # A full disk must not stop confirming: that is what frees the disk (drained
+            # segments go once the cursor has passed them). A write torn by a crash leaves an
+            # unreadable cursor, and the spool then replays from the start: safe.
+            self._overwrite_cursor(data)
+            return
+        os.replace(temp, self._folder / _CURSOR)
+        _fsync_folder(self._folder)
+
+    def _overwrite_cursor(self, data: bytes) -> None:
+        fd = os.open(self._folder / _CURSOR, os.O_WRONLY)
+        try:
+            os.pwrite(fd, data, 0)
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, self._folder / _CURSOR)
-        _fsync_folder(self._folder)
 
     def _skip_damaged_segment(self, segment: int, offset: int) -> None:
         """Give up the rest of a segment whose record at ``offset`` is unreadable."""
