@@ -3,6 +3,7 @@ it delete drained segments and free the disk. Needs root to mount a small tmpfs.
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from collections.abc import Iterator
@@ -26,12 +27,13 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def use_every_byte(folder: Path) -> None:
-    with (folder / "filler").open("wb", buffering=0) as file:
-        try:
+    """Fill what is left of the disk; a disk already too full to create the file is full too."""
+    try:
+        with (folder / "filler").open("wb", buffering=0) as file:
             while True:
                 file.write(b"\0" * 512)
-        except OSError:
-            pass
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
 
 
 def test_a_spool_on_a_full_disk_confirms_its_batches_and_reopens_whole(tiny_disk: Path) -> None:
