@@ -33,6 +33,7 @@ from alerts.payload import alert_payload
 from alerts.rules import SEVERITY_RANK, reference_errors
 from collectors.writer import PointWriter, make_writer
 from parktwin.config import Settings
+from parktwin.contract.topics import alert as alert_topic
 from parktwin.park.model import Park
 from twin.atomic import atomic_write
 from twin.snapshot import TwinSnapshot
@@ -42,11 +43,6 @@ log = logging.getLogger(__name__)
 # (topic, payload, retain) -> whether the MQTT client took it; the twin's Intake.publish_nowait.
 Publish = Callable[..., bool]
 INFLUX_RETRY = RetryPolicy(initial_s=1.0, max_s=60.0, give_up_after_s=7 * 86400.0)
-
-
-def alert_topic(park_id: str, fingerprint: str) -> str:
-    """Retained topic of one active alert; an empty retained message clears it on resolve."""
-    return f"parks/{park_id}/alerts/{fingerprint}"
 
 
 class AlertService:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from alerts.rules import Severity
+from parktwin.secret_files import secret_from_file
 
 Format = Literal["generic", "dingtalk", "wecom", "feishu", "slack"]
 ReceiverName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -29,15 +30,6 @@ DASHBOARD_PLACEHOLDERS = {
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _from_file(value: SecretStr | None, file: Path | None, name: str) -> SecretStr | None:
-    if value is not None or file is None:
-        return value
-    try:
-        return SecretStr(file.read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ValueError(f"{name}_file {file}: {exc.strerror}") from None
 
 
 class ReceiverSettings(Section):
@@ -62,8 +54,8 @@ class ReceiverSettings(Section):
 
     @model_validator(mode="after")
     def _secrets_and_url(self) -> ReceiverSettings:
-        self.url = _from_file(self.url, self.url_file, "url")
-        self.secret = _from_file(self.secret, self.secret_file, "secret")
+        self.url = secret_from_file(self.url, self.url_file, "url")
+        self.secret = secret_from_file(self.secret, self.secret_file, "secret")
         if self.url is None:
             raise ValueError("a receiver needs url or url_file")
         if not self.url.get_secret_value().startswith(("http://", "https://")):

@@ -16,19 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.settings import AlertServiceSettings
+from parktwin.secret_files import secret_from_file
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _secret_from_file(value: SecretStr | None, file: Path | None, name: str) -> SecretStr | None:
-    if value is not None or file is None:
-        return value
-    try:
-        return SecretStr(file.read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ValueError(f"{name}_file {file}: {exc.strerror}") from None
 
 
 class TlsSettings(Section):
@@ -56,7 +48,7 @@ class MqttSettings(Section):
 
     @model_validator(mode="after")
     def _password_file(self) -> MqttSettings:
-        self.password = _secret_from_file(self.password, self.password_file, "password")
+        self.password = secret_from_file(self.password, self.password_file, "password")
         return self
 
 
@@ -84,8 +76,8 @@ class InfluxSettings(Section):
 
     @model_validator(mode="after")
     def _secret_files(self) -> InfluxSettings:
-        self.token = _secret_from_file(self.token, self.token_file, "token")
-        self.password = _secret_from_file(self.password, self.password_file, "password")
+        self.token = secret_from_file(self.token, self.token_file, "token")
+        self.password = secret_from_file(self.password, self.password_file, "password")
         return self
 
 
@@ -118,7 +110,7 @@ class ApiSettings(Section):
 
     @model_validator(mode="after")
     def _token_file(self) -> ApiSettings:
-        self.token = _secret_from_file(self.token, self.token_file, "token")
+        self.token = secret_from_file(self.token, self.token_file, "token")
         return self
 
 

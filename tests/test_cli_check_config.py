@@ -38,3 +38,21 @@ def test_an_invalid_settings_file_fails_naming_the_field(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["check-config", "--config", str(config)])
     assert result.exit_code == 2
     assert f"{config}: mqtt.port:" in result.output
+
+
+def test_an_alert_rule_naming_an_unknown_place_fails_the_park_file(tmp_path: Path) -> None:
+    park = tmp_path / "park.yaml"
+    park.write_text(
+        "park: {id: p, name: P, timezone: Asia/Shanghai,\n"
+        "       location: {latitude: 30, longitude: 120}}\n"
+        "zones:\n"
+        "  - {id: z, name: Z, type: production}\n"
+        "devices:\n"
+        "  - {id: main, kind: grid_main_meter, zone: z}\n"
+        "alerts:\n"
+        "  rules:\n"
+        '    - {id: peak, kind: demand, place: "building:nowhere", limit_kw: 500}\n'
+    )
+    result = CliRunner().invoke(app, ["check-config", "--park", str(park)])
+    assert result.exit_code == 2
+    assert f"{park}:9: alerts.rules[0].place: unknown building 'nowhere'" in result.output

@@ -36,6 +36,11 @@ def twin_state(park_id: str) -> str:
     return f"{ROOT}/{park_id}/twin/state"
 
 
+def alert(park_id: str, fingerprint: str) -> str:
+    """Retained state of one active alert; an empty retained message clears it on resolve."""
+    return f"{ROOT}/{park_id}/alerts/{fingerprint}"
+
+
 def monthly_inputs(park_id: str, month: str) -> str:
     """Retained figures no sensor measures (waste, water reuse, finances...), one topic a month."""
     return f"{ROOT}/{park_id}/inputs/monthly/{month}"

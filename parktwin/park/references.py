@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alerts.rules import reference_errors as alert_reference_errors
 from parktwin.contract.quantities import DeviceKind
 from parktwin.park.model import Park
 
@@ -70,4 +71,5 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
             errors.append((("devices", i, "capacity_kwh"), "a battery needs capacity_kwh"))
     if mains == 0:
         errors.append((("devices",), "the park needs at least one grid_main_meter"))
+    errors.extend(alert_reference_errors(park))
     return errors
