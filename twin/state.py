@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from itertools import repeat
+from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,8 @@ from twin.topology import Flow, Topology, build_topology
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
+DEVICE_ID, TS_MS, VALUES = attrgetter("device_id"), attrgetter("ts_ms"), attrgetter("values")
+
 
 @dataclass(frozen=True, slots=True)
 class Batch:
@@ -47,42 +50,45 @@ class Batch:
 
 def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
     """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
-    index, channels_of = topology.device_index, topology.device_channels
-    devices: list[int] = []
-    device_ts: list[int] = []
-    sizes: list[int] = []
-    channels: list[int] = []
-    values: list[object] = []
-    # This loop is the twin's only per-reading Python: bound methods, and per reading one
-    # C-level ``map``/``extend`` over its values instead of a Python loop over them (the step
-    # to the next reading's time is NumPy's ``repeat``). Unknown quantities get channel -1.
-    add_device, add_device_ts, add_size = devices.append, device_ts.append, sizes.append
-    add_channels, add_values = channels.extend, values.extend
-    count = unknown = 0
-    for reading in readings:
-        count += 1
-        device = index.get(reading.device_id)
-        if device is None:
-            unknown += 1
-            continue
-        quantities = reading.values
-        add_device(device)
-        add_device_ts(reading.ts_ms)
-        add_size(len(quantities))
-        add_channels(map(channels_of[device].get, quantities, repeat(-1)))
-        add_values(quantities.values())
-    channel_array = np.asarray(channels, dtype=np.int64)
-    device_ts_array = np.asarray(device_ts, dtype=np.int64)
-    time_array = np.repeat(device_ts_array, np.asarray(sizes, dtype=np.int64))
+    # No Python loop over readings or values: each step is a C-level ``map`` over the batch
+    # (attribute reads, dict lookups, ``len``, ``tuple``) or NumPy indexing. The channels come
+    # from the quantity-name tuples, looked up once per distinct tuple (see QuantityPatterns).
+    batch = readings if isinstance(readings, list) else list(readings)
+    count = len(batch)
+    device = np.fromiter(
+        map(topology.device_index.get, map(DEVICE_ID, batch), repeat(-1)), np.int64, count
+    )
+    known_device = device >= 0
+    unknown = count - int(np.count_nonzero(known_device))
+    if unknown:
+        batch = [r for r, ok in zip(batch, known_device.tolist(), strict=True) if ok]
+        device = device[known_device]
+    quantities: list[dict[str, float]] = list(map(VALUES, batch))
+    device_ts = np.asarray(list(map(TS_MS, batch)), dtype=np.int64)
+    sizes = np.fromiter(map(len, quantities), np.int64, len(batch))
+    pattern = topology.patterns.ids(list(map(tuple, quantities)))
+    values: list[object] = list(chain.from_iterable(map(dict.values, quantities)))
+    # Per value: its reading, and its place among that reading's values.
+    reading = np.repeat(np.arange(len(batch)), sizes)
+    position = np.arange(len(values)) - (np.cumsum(sizes) - sizes)[reading]
+    patterns = topology.patterns
+    offset = patterns.offsets[
+        topology.device_kind_code[device][reading], patterns.start[pattern][reading] + position
+    ]
+    # Unknown quantities get channel -1.
+    channel_array = np.where(
+        offset >= 0, topology.device_first_channel[device][reading] + offset, -1
+    )
+    time_array = device_ts[reading]
     known = channel_array >= 0
-    unknown_quantity = len(channels) - int(np.count_nonzero(known))
+    unknown_quantity = len(values) - int(np.count_nonzero(known))
     if unknown_quantity:
         # Drop them before conversion: their values must not decide how the others convert.
         values = [v for v, ok in zip(values, known.tolist(), strict=True) if ok]
         channel_array, time_array = channel_array[known], time_array[known]
     return Batch(
-        np.asarray(devices, dtype=np.int64),
-        device_ts_array,
+        device,
+        device_ts,
         channel_array,
         time_array,
         as_numbers(values),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +86,47 @@ class Places:
         return summed[: len(self.ids) * N_FLOWS].reshape(len(self.ids), N_FLOWS)
 
 
+KIND_ORDER = tuple(DeviceKind)  # a device kind's code is its index here
+
+
+class QuantityPatterns:
+    """Channel offsets of the quantity-name tuples that readings carry, per device kind.
+
+    A device's channels are numbered from its first one in the sorted order of its kind's
+    quantities, so a quantity's channel is that first channel plus an offset that depends only
+    on the kind. Readings repeat a few name tuples over and over: each distinct tuple is worked
+    out once here, and ``flatten`` turns a whole batch into channels with array indexing.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[str, ...], int] = {}
+        self._starts: list[int] = []
+        self._columns: list[list[int]] = [[] for _ in KIND_ORDER]
+        self.start: Ints = np.zeros(0, dtype=np.int64)  # per pattern, its first column
+        self.offsets: Ints = np.zeros((len(KIND_ORDER), 0), dtype=np.int64)  # -1: unknown
+
+    def ids(self, names: list[tuple[str, ...]]) -> Ints:
+        """The pattern id of each name tuple, learning the new ones."""
+        found = np.fromiter(map(self.index.get, names, repeat(-1)), np.int64, len(names))
+        if np.any(found < 0):
+            for key in dict.fromkeys(
+                n for n, i in zip(names, found.tolist(), strict=True) if i < 0
+            ):
+                self._learn(key)
+            found = np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
+        return found
+
+    def _learn(self, names: tuple[str, ...]) -> None:
+        """Add one name tuple: its offset in every kind's sorted quantities, or -1."""
+        self.index[names] = len(self._starts)
+        self._starts.append(len(self._columns[0]))
+        for column, kind in zip(self._columns, KIND_ORDER, strict=True):
+            rank = {q: i for i, q in enumerate(sorted(KINDS[kind].quantities))}
+            column.extend(rank.get(name, -1) for name in names)
+        self.start = np.asarray(self._starts, dtype=np.int64)
+        self.offsets = np.asarray(self._columns, dtype=np.int64).reshape(len(KIND_ORDER), -1)
+
+
 @dataclass(frozen=True)
 class Topology:
     """Index arrays of a park, built once from its file."""
@@ -93,6 +135,8 @@ class Topology:
     device_index: dict[str, int]
     device_kind: list[DeviceKind]
     device_kind_value: list[str]  # the kinds' values, as snapshots list them
+    device_kind_code: Ints  # index in KIND_ORDER
+    device_first_channel: Ints  # channels of a device follow its kind's sorted quantities
     interval_ms: Floats
     device_building: Ints  # -1: none
     device_enterprise: Ints  # -1: none
@@ -110,6 +154,7 @@ class Topology:
     flow_type: Ints
     flow_keys: list[str]
     places: dict[Level, Places]
+    patterns: QuantityPatterns
 
     def flows_of(self, kind: Flow) -> Ints:
         """Flow indexes of one flow type."""
@@ -154,6 +199,7 @@ def build_topology(park: Park) -> Topology:
     zone_index = {z.id: i for i, z in enumerate(park.zones)}
     enterprise_index = {e.id: i for i, e in enumerate(park.enterprises)}
     owner = device_enterprise(park)
+    kind_code = {kind: i for i, kind in enumerate(KIND_ORDER)}
 
     place_of: dict[Level, list[int]] = {
         Level.BUILDING: [building_index[d.building] if d.building else -1 for d in devices],
@@ -167,12 +213,14 @@ def build_topology(park: Park) -> Topology:
     channel_quantity: list[str] = []
     channel_flow: list[int] = []
     device_channels: list[dict[str, int]] = []
+    first_channel: list[int] = []
     flow_channel: list[int] = []
     flow_type: list[int] = []
     device_flow_types: list[set[int]] = []
     for index, device in enumerate(devices):
         channels: dict[str, int] = {}
         types: set[int] = set()
+        first_channel.append(len(channel_keys))
         for quantity in sorted(KINDS[device.kind].quantities):
             channel = len(channel_keys)
             channels[quantity] = channel
@@ -218,6 +266,8 @@ def build_topology(park: Park) -> Topology:
         device_index=device_index,
         device_kind=[d.kind for d in devices],
         device_kind_value=[d.kind.value for d in devices],
+        device_kind_code=np.asarray([kind_code[d.kind] for d in devices], dtype=np.int64),
+        device_first_channel=np.asarray(first_channel, dtype=np.int64),
         interval_ms=np.asarray([d.interval_s * 1000 for d in devices], dtype=np.float64),
         device_building=np.asarray(place_of[Level.BUILDING], dtype=np.int64),
         device_enterprise=np.asarray(place_of[Level.ENTERPRISE], dtype=np.int64),
@@ -235,6 +285,7 @@ def build_topology(park: Park) -> Topology:
         flow_type=np.asarray(flow_type, dtype=np.int64),
         flow_keys=[channel_keys[c] for c in flow_channel],
         places=places,
+        patterns=QuantityPatterns(),
     )
 
 
