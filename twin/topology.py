@@ -87,6 +87,7 @@ class Places:
 
 
 KIND_ORDER = tuple(DeviceKind)  # a device kind's code is its index here
+MAX_PATTERNS = 1024  # distinct quantity-name tuples kept; real parks use a few dozen
 
 
 class QuantityPatterns:
@@ -99,6 +100,10 @@ class QuantityPatterns:
     """
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every tuple."""
         self.index: dict[tuple[str, ...], int] = {}
         self._starts: list[int] = []
         self._columns: list[list[int]] = [[] for _ in KIND_ORDER]
@@ -109,22 +114,25 @@ class QuantityPatterns:
         """The pattern id of each name tuple, learning the new ones."""
         found = np.fromiter(map(self.index.get, names, repeat(-1)), np.int64, len(names))
         if np.any(found < 0):
-            for key in dict.fromkeys(
-                n for n, i in zip(names, found.tolist(), strict=True) if i < 0
-            ):
+            new = dict.fromkeys(n for n, i in zip(names, found.tolist(), strict=True) if i < 0)
+            if len(self.index) + len(new) > MAX_PATTERNS:
+                # Devices sending ever new quantity names must not grow this without bound.
+                self.clear()
+                new = dict.fromkeys(names)
+            for key in new:
                 self._learn(key)
+            self.start = np.asarray(self._starts, dtype=np.int64)
+            self.offsets = np.asarray(self._columns, dtype=np.int64).reshape(len(KIND_ORDER), -1)
             found = np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
         return found
 
     def _learn(self, names: tuple[str, ...]) -> None:
-        """Add one name tuple: its offset in every kind's sorted quantities, or -1."""
+        """Add one name tuple's offsets in every kind's sorted quantities (-1: none), to columns."""
         self.index[names] = len(self._starts)
         self._starts.append(len(self._columns[0]))
         for column, kind in zip(self._columns, KIND_ORDER, strict=True):
             rank = {q: i for i, q in enumerate(sorted(KINDS[kind].quantities))}
             column.extend(rank.get(name, -1) for name in names)
-        self.start = np.asarray(self._starts, dtype=np.int64)
-        self.offsets = np.asarray(self._columns, dtype=np.int64).reshape(len(KIND_ORDER), -1)
 
 
 @dataclass(frozen=True)
