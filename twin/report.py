@@ -24,7 +24,7 @@ from twin.snapshot import (
     DeviceTable,
     FlowTable,
     PeriodReport,
-    PlaceTotals,
+    PlaceTable,
     TwinSnapshot,
 )
 from twin.topology import Flow, Level, Topology, talent_housing_buildings
@@ -143,32 +143,14 @@ class View:
         return {start: self.account(start) for start in starts if start <= self.watermark_ms}
 
 
-def place_totals(ids: list[str], totals: Floats, settings: TwinSettings) -> list[PlaceTotals]:
-    """Rows of per-place flow totals with their tce and Scope 1 + location Scope 2 CO2."""
+def place_totals(ids: list[str], totals: Floats, settings: TwinSettings) -> PlaceTable:
+    """Per-place flow totals with their tce and Scope 1 + location Scope 2 CO2."""
     conversion = settings.conversion
     electricity = totals[:, Flow.ELECTRICITY_KWH]
     tce = sum(tce_by_carrier(electricity, totals, conversion, conversion.electricity_basis))
     co2 = location_co2_t(electricity, totals, settings) + np.zeros(len(ids))
     columns = [int(f) for f in PLACE_FLOWS]
-    return [
-        PlaceTotals(
-            place, kwh, pv, charge, discharge, gas, heat, diesel, water, stack, people, tce_, co2_
-        )
-        for place, (
-            kwh,
-            pv,
-            charge,
-            discharge,
-            gas,
-            heat,
-            diesel,
-            water,
-            stack,
-            people,
-        ), tce_, co2_ in zip(
-            ids, totals[:, columns].tolist(), tce.tolist(), co2.tolist(), strict=True
-        )
-    ]
+    return PlaceTable(ids, np.column_stack((totals[:, columns], tce, co2)))
 
 
 def period_report(view: View, granularity: Granularity) -> PeriodReport:

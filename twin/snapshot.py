@@ -7,8 +7,12 @@ Units are in the field names. Per-device data is columnar (one list per field, a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from twin.carbon import CarbonAccount, CarbonProgress
 from twin.energy import EnergyBalance
@@ -17,6 +21,8 @@ from twin.green_park import GreenParkReport
 from twin.indicator import Indicator
 from twin.occupancy import OccupancyReport
 from twin.zero_carbon import ZeroCarbonReport
+
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,52 @@ class PlaceTotals:
     co2_t: float  # Scope 1 and location-based Scope 2
 
 
+PLACE_FIELDS = tuple(f.name for f in fields(PlaceTotals))
+
+
+class PlaceTable:
+    """The PlaceTotals of one level's places, kept as one array and made into rows on demand.
+
+    A snapshot holds about 2,500 place rows at 10,000 devices and most consumers read a few of
+    them or only the JSON form: building them all as dataclasses cost more than the KPIs.
+    Iterating or indexing gives PlaceTotals; ``rows`` gives the same dicts ``plain`` made of them.
+    """
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self, ids: list[str], values: Floats) -> None:
+        self.ids = ids
+        self.values = values  # shape (places, PlaceTotals fields after id), in field order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> PlaceTotals:
+        return PlaceTotals(self.ids[i], *self.values[i].tolist())
+
+    def __iter__(self) -> Iterator[PlaceTotals]:
+        return (PlaceTotals(p, *row) for p, row in zip(self.ids, self.values.tolist(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PlaceTable):
+            return NotImplemented
+        return self.ids == other.ids and np.array_equal(self.values, other.values)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the lists it stands for
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Each place's fields as plain data (non-finite numbers as None, like ``plain``)."""
+        values: list[list[float | None]] = self.values.tolist()
+        if not np.isfinite(self.values).all():
+            values = [
+                [v if v is not None and math.isfinite(v) else None for v in r] for r in values
+            ]
+        return [
+            dict(zip(PLACE_FIELDS, (place, *row), strict=True))
+            for place, row in zip(self.ids, values, strict=True)
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodReport:
     """The current hour, day, month or year in the park's local calendar."""
@@ -112,9 +164,9 @@ class PeriodReport:
     start_ms: int
     end_ms: int
     balance: EnergyBalance
-    buildings: list[PlaceTotals]
-    zones: list[PlaceTotals]
-    enterprises: list[PlaceTotals]
+    buildings: PlaceTable
+    zones: PlaceTable
+    enterprises: PlaceTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +208,8 @@ def plain(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, Indicator):
         return value.to_dict()
+    if isinstance(value, PlaceTable):
+        return value.rows()
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple):
