@@ -22,7 +22,7 @@ from parktwin.config import load_settings
 from parktwin.contract import topics
 from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
-from parktwin.park.loader import load_park, parse_park
+from parktwin.park.loader import load_park
 from simulators.run import SimulatorOptions, run_simulator
 from twin.service import TwinService
 
@@ -34,20 +34,8 @@ START = datetime.fromisoformat("2026-02-28T16:00:00+08:00")
 HOURS = 10
 START_MS = int(START.timestamp() * 1000)
 END_MS = START_MS + HOURS * 3_600_000
-ENTERPRISES = [e.id for e in load_park(demo_park_path()).enterprises]
-# The demo park plus what no sensor measures: a carbon target and each enterprise's finances.
-FINANCIALS = "\n".join(
-    f"    {e}: {{'2026': {{tax_10k_yuan: {300 + 37 * i},"
-    f" value_added_10k_yuan: {2000 + 113 * (i * 7 % 15)}, revenue_10k_yuan: {9000 + 50 * i},"
-    f" rnd_10k_yuan: {100 + 20 * i}}}}}"
-    for i, e in enumerate(ENTERPRISES)
-)
-TWIN_SECTION = f"""
-twin:
-  targets: {{baseline_year: 2020, baseline_net_co2_t: 150000, target_year: 2035}}
-  financials:
-{FINANCIALS}
-"""
+# The demo park carries a carbon target and each enterprise's finances; monthly inputs add
+# what no sensor measures.
 MONTHLY_INPUTS = {
     "solid_waste_generated_t": 500,
     "solid_waste_utilised_t": 430,
@@ -78,7 +66,7 @@ ALERT_LINES = (
 
 async def fill(mosquitto: Mosquitto, db: InfluxDatabase, folder: Path) -> None:
     """Simulate the park into InfluxDB through the collector, with the twin writing its KPIs."""
-    park = parse_park(demo_park_path().read_text(encoding="utf-8") + TWIN_SECTION)
+    park = load_park(demo_park_path())
     settings = load_settings(
         None,
         mqtt__port=mosquitto.port,
