@@ -99,9 +99,21 @@ def occupancy_report(
             empty = people / hour.elapsed_h < empty_below_persons
             empty_kwh += np.where(empty, kwh, 0.0)
             empty_hours += empty
+    # Python numbers first (the same values ``float``/``int`` would give): indexing NumPy
+    # arrays element by element costs more than the rest of this loop.
+    columns = zip(
+        park.buildings,
+        persons_now.tolist(),
+        (counters_online > 0).tolist(),
+        person_h.tolist(),
+        electricity.tolist(),
+        np.where(has_counter, empty_hours, 0).tolist(),
+        np.where(has_counter, empty_kwh, 0.0).tolist(),
+        strict=True,
+    )
     rows = []
-    for b, building in enumerate(park.buildings):
-        persons = float(persons_now[b]) if counters_online[b] > 0 else None
+    for building, now, online, person_hours, kwh, hours_empty, kwh_empty in columns:
+        persons = float(now) if online else None
         rows.append(
             BuildingOccupancy(
                 building=building.id,
@@ -111,11 +123,11 @@ def occupancy_report(
                 utilisation_pct=(
                     ratio_pct(persons, building.occupant_capacity) if persons is not None else None
                 ),
-                person_hours_day=float(person_h[b]),
-                electricity_kwh_day=float(electricity[b]),
-                kwh_per_person_hour=ratio(float(electricity[b]), float(person_h[b])),
-                empty_hours_day=int(empty_hours[b]) if has_counter[b] else 0,
-                empty_electricity_kwh_day=float(empty_kwh[b]) if has_counter[b] else 0.0,
+                person_hours_day=person_hours,
+                electricity_kwh_day=kwh,
+                kwh_per_person_hour=ratio(kwh, person_hours),
+                empty_hours_day=hours_empty,
+                empty_electricity_kwh_day=kwh_empty,
             )
         )
     workers = sum(
