@@ -59,7 +59,8 @@ TABLE = MappingProxyType(
         "gas": ("Natural gas", "天然气"),
         "heat": ("Heat", "热力"),
         "diesel": ("Diesel", "柴油"),
-        "load_profile": ("Daily load profile (hour by day)", "日负荷曲线 (逐日逐时)"),
+        "load_profile": ("Daily load profile (hour of day by day)", "日负荷曲线 (逐日逐时)"),
+        "var.tz": ("Park time zone (IANA)", "园区时区 (IANA)"),
         "peak_demand": ("Peak demand against the limit", "最大需量与限值"),
         "peak": ("Peak", "最大需量"),
         "limit": ("Limit", "限值"),
@@ -137,8 +138,9 @@ TABLE = MappingProxyType(
             "最新状态为触发的告警 (alerts 测量)；无告警时为空。",
         ),
         "desc.load_profile": (
-            "Park load (grid + PV + battery) in hourly buckets: each day's shape side by side.",
-            "园区负荷 (电网+光伏+储能)，按小时分箱，逐日对比。",
+            "Electricity consumed in each local hour (rows) of each day (columns): weekdays,"
+            " weekends and holidays side by side.",
+            "每日 (列) 各本地小时 (行) 的用电量：工作日、周末与节假日并列对比。",
         ),
         "desc.path": (
             "Net emissions of the last twelve months against the straight line from the"

@@ -51,6 +51,7 @@ class Select:
     where: tuple[str, ...] = ()
     group_by: tuple[str, ...] = ()  # tags, plus "time(...)" when the query buckets time
     fill: str | None = None
+    tz: str | None = None  # IANA zone for GROUP BY time(...) buckets, e.g. "$tz"
 
     def __str__(self) -> str:
         source = f"({self.source})" if isinstance(self.source, Select) else f'"{self.source}"'
@@ -62,6 +63,8 @@ class Select:
             )
         if self.fill:
             text += f" fill({self.fill})"
+        if self.tz:
+            text += f" tz('{self.tz}')"
         return text
 
     @property

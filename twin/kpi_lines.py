@@ -7,7 +7,7 @@ as zero. Field names are the snapshot's, joined with ``_`` (``carbon_per_energy_
 
 | measurement | tags | one point per |
 |---|---|---|
-| twin_balance | park, period | hour, day, month, year (running totals) |
+| twin_balance | park, period; hour_of_day (local) on hour points | each period (running totals) |
 | twin_place | park, period, level, zone, building, enterprise | place and period |
 | twin_carbon | park, period | month, year |
 | twin_zero_carbon, twin_progress, twin_green_park, twin_jobs_housing, twin_devices | park | tick |
@@ -60,7 +60,11 @@ def _lines(park: Park, state: dict[str, Any], ts: int) -> Iterator[str | None]:
     base = {"park": park.park.id}
     for period, report in (state.get("periods") or {}).items():
         tags = base | {"period": period}
-        yield _point("twin_balance", tags, numeric_fields(report["balance"]), ts)
+        balance_tags = tags
+        if period == "hour":
+            # The local hour ("2026-03-02T14" -> "14"): a heatmap of hour by day groups on it.
+            balance_tags = tags | {"hour_of_day": report["label"][-2:]}
+        yield _point("twin_balance", balance_tags, numeric_fields(report["balance"]), ts)
         for level in ("buildings", "zones", "enterprises"):
             for place in report[level]:
                 place_tags = tags | _place_tags(park, level, place["id"])

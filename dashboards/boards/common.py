@@ -39,9 +39,10 @@ def park_variables(labels: Labels, *, places: bool = True) -> tuple[Variable, ..
     return (park, zone, building)
 
 
-def textbox(name: str, labels: Labels, default: float) -> Variable:
-    """A number the operator sets on the dashboard (a budget, a limit)."""
-    return Variable(name, labels(f"var.{name}"), type="textbox", default=f"{default:g}")
+def textbox(name: str, labels: Labels, default: float | str) -> Variable:
+    """A value the operator sets on the dashboard (a budget, a limit, the park's time zone)."""
+    text = default if isinstance(default, str) else f"{default:g}"
+    return Variable(name, labels(f"var.{name}"), type="textbox", default=text)
 
 
 def alert_annotation(labels: Labels) -> Annotation:

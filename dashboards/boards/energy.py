@@ -17,11 +17,12 @@ from dashboards.boards.common import (
     textbox,
 )
 from dashboards.i18n import Labels
-from dashboards.influxql import Column, Select, equals, fn, one_of
+from dashboards.influxql import Column, Select, equals, fn
 from dashboards.model import Dashboard, Panel, Step, Target
 
 # Above the demo park's busiest minute (about 31 MW); a real park sets its contracted demand.
 DEFAULT_PEAK_LIMIT_KW = 35_000
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the demo park's; set the park's own on the dashboard
 LOAD_KINDS = ("grid_main_meter", "pv_inverter", "battery")  # their power sums to the park's load
 MINUTE = "time(1m)"
 
@@ -43,32 +44,35 @@ def _grid_demand() -> Select:
 
 
 def _load_profile(labels: Labels) -> Panel:
-    """Hourly park load as a heatmap: one column an hour, so days and hours read side by side."""
-    per_device = Select(
-        (fn("mean", "power_kw", "kw"),),
-        "electricity",
-        (PARK, one_of("kind", LOAD_KINDS)),
-        ("time(1h)", "device"),
+    """Hour of day against day: each cell the park's consumption in that local hour.
+
+    The twin tags each hourly total with its local ``hour_of_day``; every hour is one series,
+    which Grafana's heatmap takes as one row (time series buckets), days as columns, cut at
+    the park's local midnight by ``tz('$tz')``.
+    """
+    hourly = Select(
+        (fn("last", "electricity_consumption_kwh", "kwh"),),
+        "twin_balance",
+        (PARK, equals("period", "hour")),
+        ("time(1d)", "hour_of_day"),
+        fill="none",
+        tz="$tz",
     )
-    load = Select((fn("sum", "kw", "load_kw"),), per_device, (), ("time(1h)",), fill="none")
     return Panel(
         "heatmap",
         labels("load_profile"),
-        (Target(load, alias=labels("load")),),
-        "kwatt",
+        (Target(hourly, alias="$tag_hour_of_day"),),
+        "kwh",
         w=24,
         h=9,
         description=labels("desc.load_profile"),
         options={
-            "calculate": True,
-            "calculation": {
-                "xBuckets": {"mode": "size", "value": "1h"},
-                "yBuckets": {"mode": "count", "value": "24"},
-            },
+            "calculate": False,
+            "rowsFrame": {"layout": "auto"},
             "color": {"mode": "scheme", "scheme": "Oranges", "steps": 64},
-            "yAxis": {"unit": "kwatt", "axisPlacement": "left"},
+            "yAxis": {"axisPlacement": "left", "reverse": True},
             "cellGap": 1,
-            "tooltip": {"show": True, "yHistogram": True},
+            "tooltip": {"show": True, "yHistogram": False},
             "legend": {"show": True},
         },
     )
@@ -150,6 +154,7 @@ def build(labels: Labels) -> Dashboard:
         variables=(
             *park_variables(labels),
             textbox("peak_limit_kw", labels, DEFAULT_PEAK_LIMIT_KW),
+            textbox("tz", labels, DEFAULT_TIMEZONE),
         ),
         annotations=(alert_annotation(labels),),
         time_from="now-7d",
