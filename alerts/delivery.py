@@ -210,13 +210,13 @@ class Dispatcher:
             self.stats.attempts += 1
             outcome = await target.sender.send(session, delivery, attempt)
             if outcome.delivered:
-                self.stats.delivered += 1
                 await asyncio.to_thread(self.outbox.done, delivery)
+                # Counted once the outbox has let it go, so the count never runs ahead of it.
+                self.stats.delivered += 1
                 return
             self.stats.failed_attempts += 1
             age_s = time.time() - delivery.created_s
             if not outcome.retry or age_s > target.retry.give_up_after_s:
-                self.stats.set_aside += 1
                 log.error(
                     "alert %s to %s set aside after %d attempts: %s",
                     delivery.key,
@@ -225,6 +225,7 @@ class Dispatcher:
                     outcome.detail,
                 )
                 await asyncio.to_thread(self.outbox.fail, delivery)
+                self.stats.set_aside += 1
                 return
             delay = backoff_s(attempt, target.retry.initial_s, target.retry.max_s, self.rng)
             if outcome.retry_after_s is not None:
