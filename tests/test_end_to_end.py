@@ -29,6 +29,21 @@ def parktwin(*args: str, env: dict[str, str], timeout_s: float = 120) -> subproc
     )
 
 
+def wait_for_line(process: subprocess.Popen[str], text: str, timeout_s: float) -> list[str]:
+    """Read the process's output until a line holds ``text``; the lines read so far."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"no line with {text!r} in:\n{''.join(seen)}")
+
+
 def ledger(path: Path) -> Counter[tuple[str, int]]:
     pairs: Counter[tuple[str, int]] = Counter()
     for line in path.read_text().splitlines():
@@ -47,10 +62,11 @@ def run_pipeline(
         "PARKTWIN_MQTT__CLIENT_ID": f"collector-{tmp_path.name}",
         "PARKTWIN_SPOOL__FOLDER": str(tmp_path / "spool"),
     } | influx_env
-    collector = parktwin("collect", "--duration", "14", "--max-future-s", "31536000", env=env)
+    collector = parktwin("collect", "--duration", "20", "--max-future-s", "31536000", env=env)
     try:
-        # The collector's session must exist before the first message is published.
-        time.sleep(2.5)
+        # The collector's session must exist before the first message is published: wait for
+        # its log line, however slow the machine.
+        wait_for_line(collector, "subscribed to", timeout_s=60)
         simulate = subprocess.run(
             [
                 sys.executable,
