@@ -8,17 +8,17 @@ from conftest import InfluxDatabase, Mosquitto, VictoriaMetrics, http_request
 
 
 def test_mosquitto_relays_a_message(mosquitto: Mosquitto) -> None:
-    sub = subprocess.Popen(
-        ["mosquitto_sub", "-p", str(mosquitto.port), "-t", "probe/#", "-C", "1", "-W", "10"],
-        stdout=subprocess.PIPE,
-    )
-    import time
-
-    time.sleep(0.3)
+    # Retained, so the subscriber gets it however late it connects.
     subprocess.run(
-        ["mosquitto_pub", "-p", str(mosquitto.port), "-t", "probe/x", "-m", "hello"], check=True
+        ["mosquitto_pub", "-p", str(mosquitto.port), "-t", "probe/x", "-m", "hello", "-r"],
+        check=True,
     )
-    out, _ = sub.communicate(timeout=15)
+    out = subprocess.run(
+        ["mosquitto_sub", "-p", str(mosquitto.port), "-t", "probe/#", "-C", "1", "-W", "10"],
+        capture_output=True,
+        check=True,
+        timeout=15,
+    ).stdout
     assert out.strip() == b"hello"
 
 
