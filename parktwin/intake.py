@@ -27,6 +27,9 @@ from parktwin.mqtt import make_client
 
 log = logging.getLogger(__name__)
 
+# A SUBSCRIBE may wait behind a large backlog of a persistent session; give it time.
+SUBSCRIBE_TIMEOUT_S = 120.0
+
 # (messages of one burst, the connection's generation, arrival time in epoch ms)
 BurstHandler = Callable[[list[aiomqtt.Message], int, int], Awaitable[None]]
 
@@ -46,11 +49,13 @@ class Intake:
         self.generation = 0
         self.reconnects = 0
         self._client: aiomqtt.Client | None = None
+        self._subscribed = False
         self._rng = random.Random()
 
     @property
     def connected(self) -> bool:
-        return self._client is not None
+        """Connected and subscribed: from now on nothing published for us is missed."""
+        return self._client is not None and self._subscribed
 
     async def run(
         self,
@@ -69,9 +74,7 @@ class Intake:
                 async with client:
                     self.generation += 1
                     self._client = client
-                    for subscription in self.subscriptions:
-                        await client.subscribe(subscription, qos=self.settings.qos)
-                    log.info("%s subscribed to %s", self.client_id, ", ".join(self.subscriptions))
+                    self._subscribed = False
                     attempt = 0
                     await self._read_until(client, stop, handle)
                     await before_leaving()
@@ -109,19 +112,35 @@ class Intake:
         client._client.publish(topic, payload, qos=qos, retain=retain)
         return True
 
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        for subscription in self.subscriptions:
+            await client.subscribe(subscription, qos=self.settings.qos, timeout=SUBSCRIBE_TIMEOUT_S)
+        self._subscribed = True
+        log.info("%s subscribed to %s", self.client_id, ", ".join(self.subscriptions))
+
     async def _read_until(
         self, client: aiomqtt.Client, stop: asyncio.Event, handle: BurstHandler
     ) -> None:
-        # A race between the stream and the stop signal, so not a TaskGroup: whichever ends
-        # first cancels the other, and the reader's error is re-raised as itself.
+        # Reading starts before subscribing: a persistent session's backlog arrives right after
+        # CONNACK, up to our Receive Maximum, and its SUBACK may queue behind it; reading (and so
+        # acknowledging) meanwhile keeps the broker sending instead of timing the SUBSCRIBE out.
+        # A race with the stop signal, so not a TaskGroup: whichever ends first cancels the
+        # others, and an error of the reader or the subscription is re-raised as itself.
         reader = asyncio.create_task(self._read(client, handle))
+        subscriber = asyncio.create_task(self._subscribe(client))
         stopper = asyncio.create_task(stop.wait())
+        waiting = {reader, subscriber, stopper}
         try:
-            done, _ = await asyncio.wait((reader, stopper), return_when=asyncio.FIRST_COMPLETED)
+            while True:
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if subscriber in done:
+                    subscriber.result()  # MqttError when the broker refused or never answered
+                if reader in done or stopper in done:
+                    break
         finally:
-            for task in (reader, stopper):
+            for task in (reader, subscriber, stopper):
                 task.cancel()
-            await asyncio.gather(reader, stopper, return_exceptions=True)
+            await asyncio.gather(reader, subscriber, stopper, return_exceptions=True)
         if reader in done:
             reader.result()  # MqttError on a lost connection
             raise aiomqtt.MqttError("message stream ended")
