@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from parktwin.demo.broker import mosquitto_config
+
 INSTALL_HINT = "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics"
 
 
@@ -136,23 +138,12 @@ class Mosquitto(ServerProcess):
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
         config = folder / "mosquitto.conf"
-        # Started as root, mosquitto becomes user "mosquitto", which cannot write its
-        # persistence file into the test's private folder: stay who we are (unless told).
+        # The same configuration the demo runs (persistence, no in-flight or queue caps), logging
+        # to the server's output; it stays who we are unless the test's own config names a user.
         told = any(line.startswith("user ") for line in extra_config.splitlines())
-        same_user = "" if told else f"user {getpass.getuser()}\n"
-        # Unlimited in-flight and queued messages: a collector holds acks until readings are
-        # durable, and a persistent session must keep everything published while it is away.
-        config.write_text(
-            f"listener {port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {folder}/\n"
-            "max_inflight_messages 0\n"
-            "max_queued_messages 0\n"
-            "max_queued_bytes 0\n"
-            "log_type error\nlog_type warning\n"
-            f"{same_user}{extra_config}\n"
-        )
+        run_as = None if told else getpass.getuser()
+        base = mosquitto_config(port, folder, run_as=run_as, log_to_file=False)
+        config.write_text(f"{base}{extra_config}\n")
         return cls(command=[binary, "-c", str(config)], folder=folder, port=port)
 
 

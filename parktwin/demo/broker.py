@@ -52,22 +52,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def mosquitto_config(port: int, folder: Path) -> str:
-    """A loopback-only mosquitto configuration with persistence in ``folder``."""
+def mosquitto_config(
+    port: int, folder: Path, *, run_as: str | None, log_to_file: bool = True
+) -> str:
+    """A loopback-only mosquitto configuration with persistence in ``folder``, as parktwin needs.
+
+    ``run_as`` names the user mosquitto runs as (None: leave the line out, for a caller that
+    writes its own); ``log_to_file`` sends errors and warnings to ``folder/mosquitto.log``.
+    """
     return (
         f"listener {port} 127.0.0.1\n"
         "allow_anonymous true\n"
         "persistence true\n"
         f"persistence_location {folder}/\n"
         # Started as root, mosquitto would become user "mosquitto" and could not write here.
-        f"user {getpass.getuser()}\n"
+        + (f"user {run_as}\n" if run_as is not None else "")
         # The collectors hold acknowledgements until readings are durable: no in-flight cap,
         # and a session keeps everything published while its client is away.
-        "max_inflight_messages 0\n"
+        + "max_inflight_messages 0\n"
         "max_queued_messages 0\n"
         "max_queued_bytes 0\n"
         "log_type error\nlog_type warning\n"
-        f"log_dest file {folder}/mosquitto.log\n"
+        + (f"log_dest file {folder}/mosquitto.log\n" if log_to_file else "")
     )
 
 
@@ -94,7 +100,9 @@ def _prepare(folder: Path) -> tuple[int, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = folder / "mosquitto.conf"
-    config.write_text(mosquitto_config(port, folder.resolve()), encoding="utf-8")
+    config.write_text(
+        mosquitto_config(port, folder.resolve(), run_as=getpass.getuser()), encoding="utf-8"
+    )
     return port, config
 
 
