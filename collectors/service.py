@@ -18,8 +18,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import aiomqtt
-
 from collectors.deadletter import dead_letter_body
 from collectors.spool import Spool
 from collectors.stats import CollectorStats
@@ -32,6 +30,7 @@ from parktwin.contract.reading import PayloadError
 from parktwin.intake import Intake
 from parktwin.park.model import Park
 from parktwin.validation import Limits, validate_message
+from parktwin.wire.inbound import Message
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class Collector:
                 async with asyncio.timeout(self.settings.collector.shutdown_timeout_s):
                     await drained.wait()
 
-        async def handle(burst: list[aiomqtt.Message], generation: int, now_ms: int) -> None:
+        async def handle(burst: list[Message], generation: int, now_ms: int) -> None:
             await self._take_in(burst, generation, now_ms, pending)
 
         try:
@@ -111,7 +110,7 @@ class Collector:
 
     async def _take_in(
         self,
-        burst: list[aiomqtt.Message],
+        burst: list[Message],
         generation: int,
         now_ms: int,
         pending: asyncio.Queue[Batch | None],
@@ -123,11 +122,7 @@ class Collector:
         for message in burst:
             stats.messages_received += 1
             payload = message.payload
-            if not isinstance(payload, bytes):
-                payload = (
-                    bytes(payload) if isinstance(payload, bytearray) else str(payload).encode()
-                )
-            topic = message.topic.value
+            topic = message.topic
             batch = self._batch
             try:
                 readings = validate_message(self.park, self._limits, topic, payload, now_ms)

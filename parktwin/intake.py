@@ -5,9 +5,10 @@ database or the spool, the twin after a checkpoint holds the readings. The intak
 connection: a persistent MQTT v5 session, manual acknowledgements, reconnection with backoff,
 and reading messages in bursts.
 
-Manual acknowledgements are paho-mqtt's, reached through aiomqtt's client as aiomqtt issue #345
-suggests until aiomqtt exposes them. Message ids belong to one connection; acknowledgements for
-an earlier connection are dropped, and the broker redelivers those messages instead.
+The client is ``parktwin.wire.subscriber``, not aiomqtt: on this path paho's packet decoding and
+aiomqtt's hand-over took three quarters of a collector's CPU (docs/performance.md). Message ids
+belong to one connection; acknowledgements for an earlier connection are dropped, and the broker
+redelivers those messages instead.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-import aiomqtt
-
 from parktwin.backoff import backoff_s
 from parktwin.config import MqttSettings
-from parktwin.mqtt import make_client
+from parktwin.wire.inbound import Message
+from parktwin.wire.packets import MqttError
+from parktwin.wire.subscriber import Subscriber, open_subscriber
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 120.0
 
 # (messages of one burst, the connection's generation, arrival time in epoch ms)
-BurstHandler = Callable[[list[aiomqtt.Message], int, int], Awaitable[None]]
+BurstHandler = Callable[[list[Message], int, int], Awaitable[None]]
 
 
 class Intake:
@@ -48,7 +49,7 @@ class Intake:
         self.subscriptions = list(subscriptions)
         self.generation = 0
         self.reconnects = 0
-        self._client: aiomqtt.Client | None = None
+        self._client: Subscriber | None = None
         self._subscribed = False
         self._rng = random.Random()
 
@@ -66,24 +67,24 @@ class Intake:
         """Read until ``stop``; then ``before_leaving()`` runs while still connected, so that
         the owner can make its last messages safe and acknowledge them."""
         attempt = 0
+        left = False
         while True:
-            client = make_client(self.settings, self.client_id, persistent=True)
-            # Before connecting: a persistent session may deliver queued messages at once.
-            client._client.manual_ack_set(True)
             try:
-                async with client:
+                async with open_subscriber(self.settings, self.client_id) as client:
                     self.generation += 1
                     self._client = client
                     self._subscribed = False
                     attempt = 0
                     await self._read_until(client, stop, handle)
+                    left = True
                     await before_leaving()
                     self._client = None
                     return
-            except aiomqtt.MqttError as exc:
+            except MqttError as exc:
                 self._client = None
                 if stop.is_set():
-                    await before_leaving()
+                    if not left:
+                        await before_leaving()
                     return
                 self.reconnects += 1
                 delay = backoff_s(attempt, 0.5, 15.0, self._rng)
@@ -98,9 +99,7 @@ class Intake:
         client = self._client
         if client is None or generation != self.generation:
             return
-        qos = self.settings.qos
-        for mid in mids:
-            client._client.ack(mid, qos)
+        client.ack(mids)
 
     def publish_nowait(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
@@ -109,17 +108,19 @@ class Intake:
         client = self._client
         if client is None:
             return False
-        client._client.publish(topic, payload, qos=qos, retain=retain)
+        try:
+            client.publish(topic, payload, qos=qos, retain=retain)
+        except MqttError:  # the connection has just failed; the intake is reconnecting
+            return False
         return True
 
-    async def _subscribe(self, client: aiomqtt.Client) -> None:
-        for subscription in self.subscriptions:
-            await client.subscribe(subscription, qos=self.settings.qos, timeout=SUBSCRIBE_TIMEOUT_S)
+    async def _subscribe(self, client: Subscriber) -> None:
+        await client.subscribe(self.subscriptions, self.settings.qos, SUBSCRIBE_TIMEOUT_S)
         self._subscribed = True
         log.info("%s subscribed to %s", self.client_id, ", ".join(self.subscriptions))
 
     async def _read_until(
-        self, client: aiomqtt.Client, stop: asyncio.Event, handle: BurstHandler
+        self, client: Subscriber, stop: asyncio.Event, handle: BurstHandler
     ) -> None:
         # Reading starts before subscribing: a persistent session's backlog arrives right after
         # CONNACK, up to our Receive Maximum, and its SUBACK may queue behind it; reading (and so
@@ -143,15 +144,11 @@ class Intake:
             await asyncio.gather(reader, subscriber, stopper, return_exceptions=True)
         if reader in done:
             reader.result()  # MqttError on a lost connection
-            raise aiomqtt.MqttError("message stream ended")
+            raise MqttError("message stream ended")
 
-    async def _read(self, client: aiomqtt.Client, handle: BurstHandler) -> None:
-        # aiomqtt's iterator costs a task and an asyncio.wait per message; after each wake-up,
-        # take what is already queued without waiting (aiomqtt keeps it in client._queue).
-        queue: asyncio.Queue[aiomqtt.Message] = client._queue
+    async def _read(self, client: Subscriber, handle: BurstHandler) -> None:
         generation = self.generation
-        async for first in client.messages:
-            burst = [first]
-            while not queue.empty():
-                burst.append(queue.get_nowait())
+        while True:
+            burst = await client.next_burst()  # raises the connection's error once it fails
             await handle(burst, generation, int(time.time() * 1000))
+            await asyncio.sleep(0)  # let the writer and timers run between bursts

@@ -4,7 +4,7 @@ Why not aiomqtt/paho: on a 2-core machine paho's v5 client spends about half its
 PUBACKs (a ``Properties`` and two ``ReasonCode`` objects per packet), and aiomqtt adds its socket
 hand-over between paho and the event loop; the simulator stayed below 10,000 messages/s. This
 client does only what the simulator needs (CONNECT with will and credentials, PUBLISH at QoS 0
-or 1, keep-alive pings, DISCONNECT) on ``simulators.mqtt_wire``'s packets: publishes are encoded
+or 1, keep-alive pings, DISCONNECT) on ``parktwin.wire.packets``'s packets: publishes are encoded
 into a batch that goes out in one ``transport.write``, and ``data_received`` releases a chunk of
 PUBACKs with a few byte comparisons each. docs/performance.md has the figures.
 
@@ -18,54 +18,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 
 from parktwin.config import MqttSettings
-from parktwin.mqtt import tls_context
-from simulators.mqtt_wire import (
+from parktwin.wire.connection import ConnectionLost, MqttConnection, connect
+from parktwin.wire.packets import (
     MAX_PACKET_ID,
-    PINGREQ_PACKET,
     ConnAck,
-    ConnectRefused,
-    Disconnect,
     MalformedPacket,
     MqttError,
-    PingResp,
     PubAck,
     PublishRefused,
-    ServerDisconnected,
-    ServerPacket,
     Will,
     decode_packets,
     encode_connect,
-    encode_disconnect,
     encode_publish,
     encode_string,
     reason_name,
 )
 
+__all__ = ["NO_LIMIT", "ConnectionLost", "WindowedPublisher", "open_publisher"]
+
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 5.0
 # Encoded publishes wait in a list and go out in one write: at the next turn of the event loop,
 # or at once when this many bytes wait (a bound on latency and memory for callers that never
 # yield).
 FLUSH_BYTES = 64 * 1024
-# mosquitto leaves Nagle's algorithm on (set_tcp_nodelay false), so it holds back PUBACKs until
-# we acknowledge its previous segment, and Linux delays that ACK by up to 40 ms while we wait for
-# room and have nothing to send: a window of 10 then made 230 messages/s. Asking for a quick ACK
-# after every read (Linux only) removes the stall: 75,000 messages/s with the same window.
-QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 NO_LIMIT = 1 << 28  # larger than any MQTT packet
 
 
-class ConnectionLost(MqttError):
-    """The connection to the broker ended, or stopped answering, before we closed it."""
-
-
-class WindowedPublisher(asyncio.Protocol):
+class WindowedPublisher(MqttConnection):
     """Publishes without awaiting each message, with a bounded window of unacknowledged ones.
 
     Made by ``open_publisher``; the asyncio protocol callbacks are not for callers.
@@ -74,24 +57,17 @@ class WindowedPublisher(asyncio.Protocol):
     def __init__(self, qos: int = 1, window: int = 1000) -> None:
         if qos not in (0, 1):
             raise ValueError(f"the simulator publishes at QoS 0 or 1, not {qos}")
+        super().__init__()
         self.qos = qos
         self.window = max(1, min(window, MAX_PACKET_ID))
         self.sent = 0
         self.acked = 0  # QoS 0 messages count as acknowledged once handed to the transport
-        self._loop = asyncio.get_running_loop()
         self._outstanding = bytearray(MAX_PACKET_ID + 1)  # 1 where a packet id awaits PUBACK
         self._next_id = 1
         self._topics: dict[str, bytes] = {}  # topic -> encoded topic; the park's topics repeat
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._flush_scheduled = False
-        self._partial = b""  # the start of a packet whose rest has not arrived yet
-        self._transport: asyncio.Transport | None = None
-        self._socket: socket.socket | None = None
-        self._error: MqttError | None = None
-        self._closing = False
-        self._connack: asyncio.Future[ConnAck] = self._loop.create_future()
-        self._closed: asyncio.Future[None] = self._loop.create_future()
         self._room = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -99,10 +75,6 @@ class WindowedPublisher(asyncio.Protocol):
         self._writable.set()
         self._retain_available = True
         self._max_packet_size = NO_LIMIT
-        self._keepalive_s = 0.0
-        self._last_write = 0.0
-        self._ping_sent_at: float | None = None
-        self._ping_timer: asyncio.TimerHandle | None = None
 
     # --- what callers use ---------------------------------------------------------------
 
@@ -161,8 +133,7 @@ class WindowedPublisher(asyncio.Protocol):
         data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
         self._pending.clear()
         self._pending_bytes = 0
-        self._transport.write(data)
-        self._last_write = self._loop.time()
+        self._write(data)
 
     async def wait_for_room(self, timeout_s: float = 30.0) -> None:
         """Return when another message may be published.
@@ -191,69 +162,36 @@ class WindowedPublisher(asyncio.Protocol):
                 await self._idle.wait()
                 self._check()
 
-    def abort(self) -> None:
-        """Drop the connection without DISCONNECT, as a crash would: the broker sends the will."""
-        self._fail(ConnectionLost("the connection was aborted"))
+    # --- the connection's hooks and asyncio's callbacks --------------------------------------
 
-    async def close(self) -> None:
-        """Send DISCONNECT (the will is discarded) and wait for the connection to end."""
-        self._check()
-        self.flush()
-        self._closing = True
-        self._stop_pings()
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(encode_disconnect())
-            self._transport.close()
-        async with asyncio.timeout(CLOSE_TIMEOUT_S):
-            await self._closed
-
-    async def handshake(self, connect_packet: bytes, keepalive_s: int) -> ConnAck:
-        """Send CONNECT, wait for CONNACK, adopt the limits it sets; raise if it refuses."""
-        if self._transport is None:
-            raise MqttError("handshake before the connection is made")
-        self._transport.write(connect_packet)
-        self._last_write = self._loop.time()
-        connack = await self._connack
+    def _adopt(self, connack: ConnAck) -> None:
         if self.qos > connack.maximum_qos:
             raise MqttError(f"the broker accepts QoS {connack.maximum_qos} at most, not {self.qos}")
         self.window = min(self.window, connack.receive_maximum)
         self._retain_available = connack.retain_available
         self._max_packet_size = connack.maximum_packet_size or NO_LIMIT
-        server_keepalive = connack.server_keep_alive
-        self._keepalive_s = float(keepalive_s if server_keepalive is None else server_keepalive)
-        self._schedule_ping()
-        return connack
 
-    # --- asyncio protocol callbacks --------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        self._socket = transport.get_extra_info("socket")
-
-    def data_received(self, data: bytes) -> None:
-        if QUICKACK is not None and self._socket is not None:
-            self._socket.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        if self._partial:
-            data = self._partial + data
-        try:
-            decoded = decode_packets(data)
-        except MalformedPacket as exc:
-            self._fail(exc)
-            return
-        self._partial = data[decoded.consumed :] if decoded.consumed < len(data) else b""
+    def _consume(self, data: bytes) -> int:
+        decoded = decode_packets(data)
         if decoded.acked:
             self._release(decoded.acked)
         for packet in decoded.packets:
-            self._handle(packet)
+            if isinstance(packet, PubAck):  # only refused ones come here
+                detail = f"packet id {packet.packet_id}"
+                if packet.reason_string:
+                    detail += f": {packet.reason_string}"
+                self._fail(PublishRefused(packet.reason_code, detail))
+            else:
+                self._handle_control(packet)
+        return decoded.consumed
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self._closing:
-            detail = f": {exc}" if exc else " (closed by the broker)"
-            self._fail(ConnectionLost(f"lost the connection to the broker{detail}"))
-        self._stop_pings()
-        if not self._closed.done():
-            self._closed.set_result(None)
+    def _wake(self) -> None:
+        self._room.set()
+        self._idle.set()
+        self._writable.set()
+
+    def _before_close(self) -> None:
+        self.flush()
 
     def pause_writing(self) -> None:
         self._writable.clear()
@@ -287,70 +225,9 @@ class WindowedPublisher(asyncio.Protocol):
         if in_flight == 0:
             self._idle.set()
 
-    def _handle(self, packet: ServerPacket) -> None:
-        if isinstance(packet, PubAck):  # only refused ones come here
-            detail = f"packet id {packet.packet_id}"
-            if packet.reason_string:
-                detail += f": {packet.reason_string}"
-            self._fail(PublishRefused(packet.reason_code, detail))
-        elif isinstance(packet, ConnAck):
-            if self._connack.done():
-                self._fail(MalformedPacket("a second CONNACK"))
-            elif packet.reason_code >= 0x80:
-                self._fail(ConnectRefused(packet.reason_code, packet.reason_string))
-            else:
-                self._connack.set_result(packet)
-        elif isinstance(packet, PingResp):
-            self._ping_sent_at = None
-        elif isinstance(packet, Disconnect):
-            self._fail(ServerDisconnected(packet.reason_code, packet.reason_string))
-
-    def _fail(self, error: MqttError) -> None:
-        """Keep the first error, wake every waiter to raise it, drop the connection."""
-        if self._error is None:
-            self._error = error
-            log.debug("publisher failed: %s", error)
-        if not self._connack.done():
-            self._connack.set_exception(self._error)
-            self._connack.exception()  # retrieved here, so asyncio does not warn when unawaited
-        self._room.set()
-        self._idle.set()
-        self._writable.set()
-        self._stop_pings()
-        if self._transport is not None:
-            self._transport.abort()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
     def _scheduled_flush(self) -> None:
         self._flush_scheduled = False
         self.flush()
-
-    def _schedule_ping(self) -> None:
-        if self._keepalive_s > 0:
-            self._ping_timer = self._loop.call_later(self._keepalive_s / 2, self._keep_alive)
-
-    def _stop_pings(self) -> None:
-        if self._ping_timer is not None:
-            self._ping_timer.cancel()
-            self._ping_timer = None
-
-    def _keep_alive(self) -> None:
-        """Ping when nothing was sent for half the keep alive; give up when no answer comes."""
-        now = self._loop.time()
-        if self._ping_sent_at is not None and now - self._ping_sent_at >= self._keepalive_s:
-            self._fail(ConnectionLost(f"no PINGRESP within {self._keepalive_s:g} s"))
-            return
-        if (
-            self._ping_sent_at is None
-            and now - self._last_write >= self._keepalive_s / 2
-            and self._transport is not None
-        ):
-            self._transport.write(PINGREQ_PACKET)
-            self._last_write = self._ping_sent_at = now
-        self._schedule_ping()
 
 
 @contextlib.asynccontextmanager
@@ -373,16 +250,7 @@ async def open_publisher(
         password=password,
         will=will,
     )
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            await loop.create_connection(
-                lambda: publisher, settings.host, settings.port, ssl=tls_context(settings)
-            )
-            connack = await publisher.handshake(connect_packet, settings.keepalive_s)
-    except BaseException:
-        publisher.abort()
-        raise
+    _, connack = await connect(publisher, settings, connect_packet)
     log.info(
         "publishing to %s:%d as %s (QoS %d, window %d%s)",
         settings.host,

@@ -15,8 +15,8 @@ from typing import IO, Any
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
 from parktwin.park.model import Park
+from parktwin.wire.packets import Will
 from simulators.faults import FaultCounts, FaultOptions, Message
-from simulators.mqtt_wire import Will
 from simulators.park import ModelOptions, ParkSimulator
 from simulators.publisher import WindowedPublisher, open_publisher
 from simulators.stream import TelemetryStream

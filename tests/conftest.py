@@ -26,6 +26,9 @@ import pytest
 
 from parktwin.demo.broker import mosquitto_config
 
+# The one user of ``secured_mosquitto``.
+USER, PASSWORD = "sim", "s3cret-pw"
+
 INSTALL_HINT = "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics"
 
 
@@ -253,6 +256,46 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def own_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """A broker of the test's own, for tests that restart, stop or reconfigure it."""
     server = Mosquitto.create(tmp_path / "mosquitto")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def secured_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker that takes only user ``sim``, who may publish under ``parks/`` and nowhere else.
+
+    The fixture's config allows anonymous clients; a later ``allow_anonymous false`` overrides
+    it (without ``per_listener_settings`` these are global options, and the last one wins).
+    """
+    require_binary("mosquitto_passwd")
+    folder = tmp_path / "secured"
+    folder.mkdir()
+    passwords, acl = folder / "passwords", folder / "acl"
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(passwords), USER, PASSWORD],
+        check=True,
+        capture_output=True,
+    )
+    acl.write_text(f"user {USER}\ntopic readwrite parks/#\n")
+    # mosquitto started as root drops to user mosquitto before reading the password file,
+    # which then cannot reach the test's private temporary folder; "user root" keeps root
+    # (and is ignored when the tests do not run as root).
+    server = Mosquitto.create(
+        folder,
+        f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}\nuser root\n",
+    )
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def strict_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker that takes 10 unacknowledged QoS 1 messages and packets of 200 bytes at most."""
+    server = Mosquitto.create(
+        tmp_path / "strict", "max_inflight_messages 10\nmax_packet_size 200\n"
+    )
     server.start()
     yield server
     server.kill()

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Mosquitto, free_port, require_binary
+from conftest import PASSWORD, USER, Mosquitto, free_port, require_binary
 from pydantic import SecretStr
 from test_simulator_mqtt import Subscriber
 from test_simulator_park import small_park
 
 from parktwin.config import MqttSettings, TlsSettings
-from simulators.mqtt_wire import (
+from parktwin.wire.packets import (
     ConnectRefused,
     MqttError,
     PublishRefused,
@@ -25,8 +25,6 @@ from simulators.mqtt_wire import (
 )
 from simulators.publisher import NO_LIMIT, ConnectionLost, WindowedPublisher, open_publisher
 from simulators.run import SimulatorOptions, run_simulator
-
-USER, PASSWORD = "sim", "s3cret-pw"
 
 
 @contextlib.asynccontextmanager
@@ -139,35 +137,6 @@ async def test_leaving_by_an_exception_sends_the_will_and_a_clean_exit_does_not(
     assert await status_seen(mosquitto, clean) == b"online"
 
 
-@pytest.fixture
-def secured_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A broker that takes only user ``sim``, who may publish under ``parks/`` and nowhere else.
-
-    The fixture's config allows anonymous clients; a later ``allow_anonymous false`` overrides
-    it (without ``per_listener_settings`` these are global options, and the last one wins).
-    """
-    require_binary("mosquitto_passwd")
-    folder = tmp_path / "secured"
-    folder.mkdir()
-    passwords, acl = folder / "passwords", folder / "acl"
-    subprocess.run(
-        ["mosquitto_passwd", "-b", "-c", str(passwords), USER, PASSWORD],
-        check=True,
-        capture_output=True,
-    )
-    acl.write_text(f"user {USER}\ntopic readwrite parks/#\n")
-    # mosquitto started as root drops to user mosquitto before reading the password file,
-    # which then cannot reach the test's private temporary folder; "user root" keeps root
-    # (and is ignored when the tests do not run as root).
-    server = Mosquitto.create(
-        folder,
-        f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}\nuser root\n",
-    )
-    server.start()
-    yield server
-    server.kill()
-
-
 async def test_username_and_password_are_accepted(
     secured_mosquitto: Mosquitto, park_id: str
 ) -> None:
@@ -215,17 +184,6 @@ async def test_a_refused_message_raises(secured_mosquitto: Mosquitto, park_id: s
             publisher.publish("elsewhere/t", b"not allowed by the ACL")
             await publisher.drain()
     assert publisher.published == 1
-
-
-@pytest.fixture
-def strict_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A broker that takes 10 unacknowledged QoS 1 messages and packets of 200 bytes at most."""
-    server = Mosquitto.create(
-        tmp_path / "strict", "max_inflight_messages 10\nmax_packet_size 200\n"
-    )
-    server.start()
-    yield server
-    server.kill()
 
 
 async def test_the_brokers_limits_are_honoured(strict_mosquitto: Mosquitto, park_id: str) -> None:

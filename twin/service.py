@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiomqtt
 import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -36,6 +35,7 @@ from parktwin.intake import Intake
 from parktwin.metrics import TwinMetrics
 from parktwin.park.model import Park
 from parktwin.validation import Limits, validate_message
+from parktwin.wire.inbound import Message
 from twin.atomic import atomic_write
 from twin.history import latest_event_ms, load_history
 from twin.http_api import build_app, serve
@@ -177,7 +177,7 @@ class TwinService:
         self.stats.rebuilt_readings = len(readings)
         log.info("no checkpoint: rebuilt from %d readings of InfluxDB history", len(readings))
 
-    async def _handle(self, burst: list[aiomqtt.Message], generation: int, now_ms: int) -> None:
+    async def _handle(self, burst: list[Message], generation: int, now_ms: int) -> None:
         stats, unacked = self.stats, self._unacked
         if unacked.generation != generation:
             # Ids of a lost connection are void; the broker redelivers those messages and the
@@ -187,9 +187,8 @@ class TwinService:
         accepted = []
         for message in burst:
             stats.messages_received += 1
-            raw = message.payload
-            payload = raw if isinstance(raw, bytes) else str(raw).encode()
-            topic = message.topic.value
+            payload = message.payload
+            topic = message.topic
             if topic.startswith(inputs):
                 self._apply_inputs(topic, payload)
             else:

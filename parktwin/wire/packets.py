@@ -1,16 +1,19 @@
-"""MQTT 5.0 packets a publishing client needs, as bytes: pure functions, no I/O.
+"""MQTT 5.0 packets as bytes: pure functions, no I/O.
 
-Encodes CONNECT, PUBLISH (QoS 0 and 1), PINGREQ and DISCONNECT; decodes what a broker sends
-a client that only publishes: CONNACK, PUBACK, PINGRESP and DISCONNECT. Section numbers refer to
-the OASIS MQTT Version 5.0 standard.
+Encodes CONNECT, PUBLISH (QoS 0 and 1), SUBSCRIBE, the acknowledgements, PINGREQ and
+DISCONNECT; decodes CONNACK, PUBACK, PINGRESP and DISCONNECT (``decode_packets``: what a
+publisher reads; ``parktwin.wire.inbound`` reads what a subscriber gets). Section numbers refer
+to the OASIS MQTT Version 5.0 standard.
 
-The simulator's publisher is written on these instead of paho because paho spends about half
-of a QoS 1 publisher's time decoding PUBACKs (a ``Properties`` and two ``ReasonCode`` objects
-each); here a plain PUBACK costs a few byte comparisons (see docs/performance.md).
+The simulator's publisher and the collectors' intake are written on these instead of paho
+because paho spends most of their time decoding packets (a ``Properties`` object for every
+PUBLISH and PUBACK, three ``recv`` calls a packet); here a plain PUBACK costs a few byte
+comparisons (see docs/performance.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -18,6 +21,7 @@ MAX_PACKET_ID = 65535
 MAX_REMAINING_LENGTH = 268_435_455  # the largest four-byte variable byte integer (1.5.5)
 
 CONNECT, CONNACK, PUBLISH, PUBACK = 0x10, 0x20, 0x30, 0x40
+PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK = 0x50, 0x60, 0x70, 0x80, 0x90
 PINGREQ, PINGRESP, DISCONNECT, AUTH = 0xC0, 0xD0, 0xE0, 0xF0
 
 PINGREQ_PACKET = bytes((PINGREQ, 0))
@@ -258,8 +262,10 @@ def encode_connect(
     username: str | None = None,
     password: bytes | None = None,
     will: Will | None = None,
+    receive_maximum: int | None = None,
 ) -> bytes:
-    """A v5 CONNECT (3.1). A session expiry of 0 ends the session with the connection."""
+    """A v5 CONNECT (3.1). A session expiry of 0 ends the session with the connection;
+    ``receive_maximum`` bounds the QoS 1 and 2 messages the broker sends us unacknowledged."""
     if not 0 <= keepalive_s <= 0xFFFF:
         raise ValueError(f"keep alive {keepalive_s} s is not within 0..65535")
     flags = 0x02 if clean_start else 0
@@ -276,6 +282,10 @@ def encode_connect(
         if session_expiry_s
         else b""
     )
+    if receive_maximum is not None:
+        if not 0 < receive_maximum <= MAX_PACKET_ID:
+            raise ValueError(f"receive maximum {receive_maximum} is not within 1..65535")
+        properties += bytes((RECEIVE_MAXIMUM,)) + receive_maximum.to_bytes(2, "big")
     parts = [
         encode_string("MQTT"),
         bytes((5, flags)),
@@ -316,6 +326,25 @@ def encode_publish(
     else:
         header = bytes((first,)) + encode_varint(length)
     return header + variable + payload
+
+
+def encode_subscribe(packet_id: int, filters: Sequence[str], qos: int) -> bytes:
+    """A v5 SUBSCRIBE (3.8) of ``filters`` at ``qos``, without properties; the other options
+    (no local, retain as published, retain handling) keep their defaults of 0."""
+    if qos not in (0, 1, 2):
+        raise ValueError(f"QoS {qos} is not 0, 1 or 2")
+    if not 0 < packet_id <= MAX_PACKET_ID:
+        raise ValueError(f"packet id {packet_id} is not within 1..65535")
+    if not filters:
+        raise ValueError("SUBSCRIBE needs at least one topic filter")
+    body = packet_id.to_bytes(2, "big") + b"\x00"
+    body += b"".join(encode_string(topic_filter) + bytes((qos,)) for topic_filter in filters)
+    return _packet(SUBSCRIBE | 0x02, body)
+
+
+def encode_ack(first_byte: int, packet_id: int) -> bytes:
+    """PUBACK, PUBREC, PUBREL (``PUBREL | 2``) or PUBCOMP with success: four bytes (3.4.2.1)."""
+    return bytes((first_byte, 2)) + packet_id.to_bytes(2, "big")
 
 
 def encode_disconnect(reason_code: int = 0) -> bytes:

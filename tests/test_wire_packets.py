@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from simulators.mqtt_wire import (
+from parktwin.wire.packets import (
     MAX_REMAINING_LENGTH,
     ConnAck,
     ConnectRefused,
