@@ -123,12 +123,17 @@ def day_batches() -> list[list[Reading]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def snap() -> TwinSnapshot:
+def day_snapshot() -> TwinSnapshot:
+    """The snapshot at the end of the day."""
     twin = Twin(demo_park())
     for batch in day_batches():
         twin.ingest(batch)
     return twin.snapshot()
+
+
+@pytest.fixture(scope="module")
+def snap() -> TwinSnapshot:
+    return day_snapshot()
 
 
 def test_watermark_and_ingest_counts(snap: TwinSnapshot) -> None:

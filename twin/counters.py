@@ -45,6 +45,15 @@ def advance(
     A value is accepted when its time exceeds the running maximum of its channel, which is the
     state's last time and every earlier value of the batch in arrival order.
     """
+    if once_each(channel, len(last_ts)):
+        return advance_once_each(channel, ts_ms, value, last_ts, last_value)
+    return advance_grouped(channel, ts_ms, value, last_ts, last_value)
+
+
+def advance_grouped(
+    channel: Ints, ts_ms: Ints, value: Floats, last_ts: Ints, last_value: Floats
+) -> Advance:
+    """``advance`` of any batch: values grouped by channel, in arrival order within each."""
     order = np.argsort(channel, kind="stable")
     ch, ts, v = channel[order], ts_ms[order], value[order]
     n = len(ch)
@@ -79,6 +88,35 @@ def advance(
     prev_ts[first] = last_ts[a_ch[first]]
     prev_v[first] = last_value[a_ch[first]]
     return Advance(a_ch, a_ts, a_v, prev_ts, prev_v, is_last, duplicates, out_of_order)
+
+
+def once_each(channel: Ints, channels: int) -> bool:
+    """Whether no channel appears twice in the batch (the usual case: one reading a device)."""
+    return len(channel) <= channels and not np.any(np.bincount(channel, minlength=channels) > 1)
+
+
+def advance_once_each(
+    channel: Ints, ts_ms: Ints, value: Floats, last_ts: Ints, last_value: Floats
+) -> Advance:
+    """``advance`` of a batch that reads each channel at most once: each value is compared with
+    its channel's last time only, and is its channel's newest (kept in arrival order, which
+    nothing downstream depends on when no channel repeats)."""
+    state_ts = last_ts[channel]
+    accepted = ts_ms > state_ts
+    duplicates = int(np.count_nonzero(~accepted & (ts_ms == state_ts)))
+    out_of_order = int(np.count_nonzero(~accepted)) - duplicates
+    idx = np.flatnonzero(accepted)
+    a_ch = channel[idx]
+    return Advance(
+        a_ch,
+        ts_ms[idx],
+        value[idx],
+        state_ts[idx],
+        last_value[a_ch],
+        np.ones(len(idx), dtype=np.bool_),
+        duplicates,
+        out_of_order,
+    )
 
 
 def counter_delta(value: Floats, prev_value: Floats) -> tuple[Floats, Bools]:

@@ -8,18 +8,21 @@ enterprise lacking a figure is listed with what is missing and is not scored: no
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from parktwin.park.model import Enterprise
 from twin.carbon import location_co2_t
-from twin.energy import carrier_tce
+from twin.columns import RowTable
+from twin.energy import tce_by_carrier
 from twin.inputs import MonthlyInputs
-from twin.settings import ClassShares, Financials, TwinSettings
+from twin.settings import ClassShares, Financials, PerMu, TwinSettings
 from twin.topology import Flow
 
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 FIELDS = ("tax_10k_yuan", "value_added_10k_yuan", "revenue_10k_yuan", "rnd_10k_yuan")
 
@@ -84,6 +87,23 @@ def financials(
     )
 
 
+def park_financials(
+    enterprises: list[Enterprise],
+    year: int,
+    months: list[str],
+    settings: TwinSettings,
+    inputs: dict[str, MonthlyInputs],
+) -> list[PeriodFinancials | None]:
+    """``financials`` of every enterprise (None for one without any figure, found quickly)."""
+    reported = [inputs[m].financials for m in months if m in inputs]
+    return [
+        financials(e.id, year, months, settings, inputs, e.employees)
+        if e.id in settings.financials or any(e.id in r for r in reported)
+        else None
+        for e in enterprises
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Ratio:
     """An indicator kept as numerator and denominator, so that a benchmark is a ratio of sums."""
@@ -126,31 +146,75 @@ class EnterpriseEvaluation:
     small_weights: dict[str, float]
     benchmarks: dict[str, float | None]
     benchmark_basis: dict[str, str]
-    enterprises: list[EnterpriseResult]
+    enterprises: RowTable[EnterpriseResult]  # iterates as a list of rows would
     grade_counts: dict[str, int]
 
 
-def indicator_ratios(
-    money: PeriodFinancials | None, mu: float, flows: Floats, settings: TwinSettings
-) -> tuple[dict[str, Ratio], float, float, float]:
-    """Every per-mu indicator of an enterprise as a ratio, and its kWh, tce and t CO2."""
-    electricity = float(flows[Flow.ELECTRICITY_KWH])
-    energy = carrier_tce(electricity, flows, settings.conversion, settings.per_mu.electricity_basis)
-    co2 = float(location_co2_t(electricity, flows, settings))
-    pick = (lambda name: getattr(money, name)) if money is not None else (lambda name: None)
-    tax, value_added = pick("tax_10k_yuan"), pick("value_added_10k_yuan")
-    rnd = pick("rnd_10k_yuan")
+@dataclass(frozen=True, slots=True)
+class RatioColumn:
+    """One indicator of every enterprise: numerators, denominators, and which of them are known."""
+
+    numerator: Floats
+    denominator: Floats
+    known: Bools  # both figures given (not None)
+
+    @property
+    def valid(self) -> Bools:
+        """Where the indicator has a value: both figures known and a positive denominator."""
+        return self.known & (self.denominator > 0)
+
+    @property
+    def values(self) -> Floats:
+        """numerator / denominator; read only where ``valid``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.numerator / self.denominator
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorColumns:
+    """Every per-mu indicator of every enterprise, with their kWh, tce and t CO2."""
+
+    ratios: dict[str, RatioColumn]
+    electricity_kwh: Floats
+    energy_tce: Floats
+    co2_t: Floats
+
+
+def money_column(money: list[PeriodFinancials | None], name: str) -> tuple[Floats, Bools]:
+    """One financial figure of every enterprise (0 where not given) and where it is given."""
+    figures = [None if m is None else getattr(m, name) for m in money]
+    known = np.asarray([f is not None for f in figures], dtype=np.bool_)
+    return np.asarray([0.0 if f is None else f for f in figures], dtype=np.float64), known
+
+
+def indicator_columns(
+    money: list[PeriodFinancials | None], mu: Floats, flows: Floats, settings: TwinSettings
+) -> IndicatorColumns:
+    """Every per-mu indicator of every enterprise as ratios; ``flows`` has a row per enterprise.
+
+    The same arithmetic, in the same order, as one enterprise at a time (identical floats).
+    """
+    electricity = flows[:, Flow.ELECTRICITY_KWH]
+    conversion = settings.conversion
+    carriers = tce_by_carrier(electricity, flows, conversion, settings.per_mu.electricity_basis)
+    energy = carriers[0] + carriers[1] + carriers[2] + carriers[3]
+    co2 = np.asarray(location_co2_t(electricity, flows, settings), dtype=np.float64)
+    tax, tax_known = money_column(money, "tax_10k_yuan")
+    added, added_known = money_column(money, "value_added_10k_yuan")
+    rnd, rnd_known = money_column(money, "rnd_10k_yuan")
+    revenue, revenue_known = money_column(money, "revenue_10k_yuan")
+    employees, employees_known = money_column(money, "employees")
     ratios = {
-        "tax_per_mu": Ratio(tax, mu),
-        "value_added_per_mu": Ratio(value_added, mu),
-        "labour_productivity": Ratio(value_added, pick("employees")),
-        "value_added_per_tce": Ratio(value_added, energy.energy_tce),
-        "value_added_per_t_co2": Ratio(value_added, co2),
-        "rnd_share": Ratio(None if rnd is None else 100 * rnd, pick("revenue_10k_yuan")),
-        "tax_per_kwh": Ratio(None if tax is None else tax * 10_000, electricity),
-        "co2_per_value_added": Ratio(co2, value_added),
+        "tax_per_mu": RatioColumn(tax, mu, tax_known),
+        "value_added_per_mu": RatioColumn(added, mu, added_known),
+        "labour_productivity": RatioColumn(added, employees, added_known & employees_known),
+        "value_added_per_tce": RatioColumn(added, energy, added_known),
+        "value_added_per_t_co2": RatioColumn(added, co2, added_known),
+        "rnd_share": RatioColumn(100 * rnd, revenue, rnd_known & revenue_known),
+        "tax_per_kwh": RatioColumn(tax * 10_000, electricity, tax_known),
+        "co2_per_value_added": RatioColumn(co2, added, added_known),
     }
-    return ratios, electricity, energy.energy_tce, co2
+    return IndicatorColumns(ratios, electricity, energy, co2)
 
 
 UNITS = {
@@ -179,21 +243,15 @@ def grades(scores: list[tuple[str, float]], shares: ClassShares) -> dict[str, st
     return {enterprise: label for (enterprise, _), label in zip(ranked, labels, strict=True)}
 
 
-def evaluate(
-    year: int,
-    rows: list[tuple[str, str, bool, float, PeriodFinancials | None, Floats]],
-    settings: TwinSettings,
-) -> EnterpriseEvaluation:
-    """Score and class enterprises; rows are (id, name, above threshold, mu, money, flows).
-
-    Each indicator's score is weight × value / benchmark (capped by ``per_mu.max_ratio``). A
-    benchmark not configured is the park's own value over the enterprises of the same group
-    (a ratio of sums). Enterprises above and below the size threshold are classed separately.
-    """
-    rules = settings.per_mu
-    weights = rules.weights.model_dump()
-    small_weights = rules.small_weights.model_dump()
-    computed = [(row, *indicator_ratios(row[4], row[3], row[5], settings)) for row in rows]
+def park_benchmarks(
+    ratios: dict[str, RatioColumn],
+    large: Bools,
+    weights: dict[str, float],
+    small_weights: dict[str, float],
+    rules: PerMu,
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Each indicator's benchmark per group (``small.`` names the small enterprises), and where
+    it comes from: configured, or the park's own value over the group (a ratio of sums)."""
     benchmarks: dict[str, float | None] = {}
     basis: dict[str, str] = {}
     for group, names in ((True, weights), (False, small_weights)):
@@ -202,51 +260,137 @@ def evaluate(
             if key in rules.benchmarks:
                 benchmarks[key], basis[key] = rules.benchmarks[key], "configured"
                 continue
-            pairs = [
-                c[1][name] for c in computed if c[0][2] is group and c[1][name].value is not None
-            ]
+            ratio = ratios[name]
+            pick = (large == group) & ratio.valid
+            # Python sums in enterprise order, as the park's value has always been added up.
             total = Ratio(
-                sum(p.numerator or 0.0 for p in pairs), sum(p.denominator or 0.0 for p in pairs)
+                sum(ratio.numerator[pick].tolist()), sum(ratio.denominator[pick].tolist())
             )
             benchmarks[key], basis[key] = total.value, "park value (ratio of sums)"
-    results: list[EnterpriseResult] = []
+    return benchmarks, basis
+
+
+def group_scores(
+    ratios: dict[str, RatioColumn],
+    weights: dict[str, float],
+    benchmarks: dict[str, float | None],
+    prefix: str,
+    max_ratio: float | None,
+) -> Floats:
+    """Σ weight × value / benchmark (capped at ``max_ratio``) for every enterprise, as if all
+    were of this group; meaningless where an indicator or a benchmark is missing."""
+    score = np.zeros(len(next(iter(ratios.values())).known))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for indicator, weight in weights.items():
+            bench = benchmarks[f"{prefix}{indicator}"]
+            if bench:
+                share = ratios[indicator].values / bench
+                score = score + weight * (np.minimum(share, max_ratio) if max_ratio else share)
+    return score
+
+
+def missing_figures(
+    has_money: bool,
+    weights: dict[str, float],
+    valid: dict[str, bool],
+    benchmarks: dict[str, float | None],
+    prefix: str,
+) -> list[str]:
+    """What keeps one enterprise from a score, in indicator order."""
+    missing = [] if has_money else ["financials"]
+    for indicator in weights:
+        if not valid[indicator]:
+            missing.append(indicator)
+        elif not benchmarks[f"{prefix}{indicator}"]:
+            missing.append(f"benchmark of {indicator}")
+    return missing
+
+
+def missing_by_enterprise(
+    enterprises: list[Enterprise],
+    money: list[PeriodFinancials | None],
+    ratios: dict[str, RatioColumn],
+    weights: dict[str, float],
+    small_weights: dict[str, float],
+    benchmarks: dict[str, float | None],
+) -> list[list[str]]:
+    """What keeps each enterprise from a score (see ``missing_figures``); enterprises alike in
+    what they have share the work (each gets its own list)."""
+    valid = zip(*(r.valid.tolist() for r in ratios.values()), strict=True)
+    found: dict[tuple[bool, bool, tuple[bool, ...]], list[str]] = {}
+    missing = []
+    for enterprise, figures, row in zip(enterprises, money, valid, strict=True):
+        large = enterprise.above_size_threshold
+        key = (figures is not None, large, row)
+        if key not in found:
+            used, prefix = (weights, "") if large else (small_weights, "small.")
+            by_name = dict(zip(ratios, row, strict=True))
+            found[key] = missing_figures(key[0], used, by_name, benchmarks, prefix)
+        missing.append(list(found[key]))
+    return missing
+
+
+def indicator_rows(ratios: dict[str, RatioColumn]) -> list[dict[str, float | None]]:
+    """Each enterprise's indicator values (None where missing), by indicator name."""
+    columns = [
+        [v if ok else None for v, ok in zip(r.values.tolist(), r.valid.tolist(), strict=True)]
+        for r in ratios.values()
+    ]
+    return [dict(zip(ratios, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def evaluate(
+    year: int,
+    enterprises: list[Enterprise],
+    money: list[PeriodFinancials | None],
+    flows: Floats,
+    settings: TwinSettings,
+) -> EnterpriseEvaluation:
+    """Score and class enterprises from their financials and their flows (a row each).
+
+    Each indicator's score is weight × value / benchmark (capped by ``per_mu.max_ratio``). A
+    benchmark not configured is the park's own value over the enterprises of the same group
+    (a ratio of sums). Enterprises above and below the size threshold are classed separately.
+    """
+    rules = settings.per_mu
+    weights = rules.weights.model_dump()
+    small_weights = rules.small_weights.model_dump()
+    large = np.asarray([e.above_size_threshold for e in enterprises], dtype=np.bool_)
+    mu = np.asarray([e.land_area_mu for e in enterprises], dtype=np.float64)
+    columns = indicator_columns(money, mu, flows, settings)
+    ratios = columns.ratios
+    benchmarks, basis = park_benchmarks(ratios, large, weights, small_weights, rules)
+    scores = np.where(
+        large,
+        group_scores(ratios, weights, benchmarks, "", rules.max_ratio),
+        group_scores(ratios, small_weights, benchmarks, "small.", rules.max_ratio),
+    ).tolist()
+    missing = missing_by_enterprise(enterprises, money, ratios, weights, small_weights, benchmarks)
     scored: dict[bool, list[tuple[str, float]]] = {True: [], False: []}
-    for (eid, name, large, mu, money, _), ratios, kwh, tce, co2 in computed:
-        used = weights if large else small_weights
-        missing = ["financials"] if money is None else []
-        score = 0.0
-        for indicator, weight in used.items():
-            bench = benchmarks[indicator if large else f"small.{indicator}"]
-            value = ratios[indicator].value
-            if value is None:
-                missing.append(indicator)
-            elif not bench:
-                missing.append(f"benchmark of {indicator}")
-            else:
-                share = value / bench
-                score += weight * (min(share, rules.max_ratio) if rules.max_ratio else share)
-        final = None if missing else score
-        if final is not None:
-            scored[large].append((eid, final))
-        results.append(
-            EnterpriseResult(
-                enterprise=eid,
-                name=name,
-                above_size_threshold=large,
-                land_area_mu=mu,
-                financial_months=money.months if money is not None else None,
-                electricity_kwh=kwh,
-                energy_tce=tce,
-                co2_t=co2,
-                indicators={k: r.value for k, r in ratios.items()},
-                score=final,
-                grade=None,
-                missing=sorted(set(missing), key=missing.index),
-            )
-        )
+    for enterprise, score, lacking in zip(enterprises, scores, missing, strict=True):
+        if not lacking:
+            scored[enterprise.above_size_threshold].append((enterprise.id, score))
     classes = {**grades(scored[True], rules.classes), **grades(scored[False], rules.classes)}
-    results = [replace(r, grade=classes.get(r.enterprise)) for r in results]
-    counts = {g: sum(1 for r in results if r.grade == g) for g in "ABCD"}
+    ids = [e.id for e in enterprises]
+    grade = [classes.get(e) for e in ids]
+    results = RowTable(
+        EnterpriseResult,
+        [
+            ids,
+            [e.name for e in enterprises],
+            [e.above_size_threshold for e in enterprises],
+            [e.land_area_mu for e in enterprises],
+            [figures.months if figures is not None else None for figures in money],
+            columns.electricity_kwh.tolist(),
+            columns.energy_tce.tolist(),
+            columns.co2_t.tolist(),
+            indicator_rows(ratios),
+            [None if lacking else score for score, lacking in zip(scores, missing, strict=True)],
+            grade,
+            missing,
+        ],
+    )
+    counts = {g: grade.count(g) for g in "ABCD"}
     return EnterpriseEvaluation(
         year=year,
         electricity_basis=rules.electricity_basis,

@@ -41,17 +41,32 @@ class Ledger:
         """Add amounts cut at this granularity's boundaries; ``flow[pieces.item]`` names columns."""
         columns = flow[pieces.item]
         table = self.periods[granularity]
-        starts = np.unique(pieces.start_ms)
-        for start in starts.tolist():
-            mask = pieces.start_ms == start if len(starts) > 1 else slice(None)
-            added = np.asarray(
-                np.bincount(columns[mask], weights=pieces.amount[mask], minlength=self.n_flows),
-                dtype=np.float64,
-            )
+        # The periods the pieces fall in, oldest first, and each piece's rank among them.
+        present = np.flatnonzero(np.bincount(pieces.period))
+        rank = np.zeros(present[-1] + 1 if len(present) else 0, dtype=np.int64)
+        rank[present] = np.arange(len(present))
+        # One bincount for all periods: each (period, flow) adds its pieces in their order.
+        added = np.asarray(
+            np.bincount(
+                rank[pieces.period] * self.n_flows + columns,
+                weights=pieces.amount,
+                minlength=len(present) * self.n_flows,
+            ),
+            dtype=np.float64,
+        ).reshape(len(present), self.n_flows)
+        for start, row in zip(pieces.bounds[present].tolist(), added, strict=True):
             if start in table:
-                table[start] += added
+                table[start] += row
             else:
-                table[start] = added
+                table[start] = row if len(present) == 1 else row.copy()
+
+    def add_totals(self, granularity: Granularity, start_ms: int, totals: Floats) -> None:
+        """Add per-flow totals to one period (``totals`` is copied, never kept)."""
+        table = self.periods[granularity]
+        if start_ms in table:
+            table[start_ms] += totals
+        else:
+            table[start_ms] = totals.copy()
 
     def prune(self, calendar: Calendar, retention: Retention, watermark_ms: int) -> None:
         """Drop periods older than the retention window before the watermark's period."""

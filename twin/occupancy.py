@@ -4,35 +4,25 @@ balance of jobs and housing (产城融合: workers and residents in the same par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
 
-from parktwin.park.model import BuildingUse, Park
-from twin.indicator import ratio, ratio_pct
-from twin.topology import Flow
+from twin.columns import RowTable
+from twin.indicator import ratio
+from twin.topology import Level, Topology
 
 Floats = npt.NDArray[np.float64]
-
-WORKPLACES = frozenset(
-    {
-        BuildingUse.FACTORY,
-        BuildingUse.WAREHOUSE,
-        BuildingUse.OFFICE,
-        BuildingUse.LAB,
-        BuildingUse.RETAIL,
-        BuildingUse.UTILITY,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
 class HourTotals:
-    """One hour of the day so far: its elapsed length and per-building flow totals."""
+    """The hours of the day so far: each one's elapsed length, people and electricity."""
 
-    label: str
-    elapsed_h: float
-    buildings: Floats  # shape (buildings, N_FLOWS)
+    elapsed_h: list[float]
+    person_hours: Floats  # shape (hours, buildings)
+    electricity_kwh: Floats  # shape (hours, buildings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +54,50 @@ class JobsHousing:
 @dataclass(frozen=True, slots=True)
 class OccupancyReport:
     day: str
-    buildings: list[BuildingOccupancy]
+    buildings: RowTable[BuildingOccupancy]  # iterates as a list of rows would
     jobs_housing: JobsHousing
     persons_present: float
 
 
+def day_so_far(
+    hours: HourTotals, empty_below_persons: float
+) -> tuple[Floats, Floats, Floats, npt.NDArray[np.int64]]:
+    """Per building: person-hours and kWh of the day, and kWh and hours of its empty hours."""
+    n = hours.person_hours.shape[1]
+    person_h = np.zeros(n)
+    electricity = np.zeros(n)
+    empty_kwh = np.zeros(n)
+    empty_hours = np.zeros(n, dtype=np.int64)
+    for elapsed_h, people, kwh in zip(
+        hours.elapsed_h, hours.person_hours, hours.electricity_kwh, strict=True
+    ):
+        person_h += people
+        electricity += kwh
+        if elapsed_h > 0:
+            empty = people / elapsed_h < empty_below_persons
+            empty_kwh += np.where(empty, kwh, 0.0)
+            empty_hours += empty
+    return person_h, electricity, empty_kwh, empty_hours
+
+
+def ratios_or_none(
+    numerator: Floats, denominator: Floats, scale: float | None = None
+) -> list[float | None]:
+    """numerator / denominator (× scale first, as ``ratio_pct`` does) where the denominator is
+    positive, else None."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top = numerator if scale is None else scale * numerator
+        values = (top / denominator).tolist()
+    return [v if ok else None for v, ok in zip(values, (denominator > 0).tolist(), strict=True)]
+
+
 def occupancy_report(
-    park: Park,
+    topology: Topology,
     day: str,
     persons_now: Floats,
     counters_installed: npt.NDArray[np.int64],
     counters_online: npt.NDArray[np.int64],
-    hours: list[HourTotals],
-    talent_housing: set[str],
+    hours: HourTotals,
     empty_below_persons: float,
 ) -> OccupancyReport:
     """Per-building occupancy of the day so far; arrays are indexed like ``park.buildings``.
@@ -84,58 +105,35 @@ def occupancy_report(
     ``persons_now[b]`` sums the latest value of building b's online people counters
     (``counters_online[b]`` of them). Buildings without a counter are never called empty.
     """
-    n = len(park.buildings)
-    person_h = np.zeros(n)
-    electricity = np.zeros(n)
-    empty_kwh = np.zeros(n)
-    empty_hours = np.zeros(n, dtype=np.int64)
+    person_h, electricity, empty_kwh, empty_hours = day_so_far(hours, empty_below_persons)
     has_counter = counters_installed > 0
-    for hour in hours:
-        people = hour.buildings[:, Flow.PERSON_H]
-        kwh = hour.buildings[:, Flow.ELECTRICITY_KWH]
-        person_h += people
-        electricity += kwh
-        if hour.elapsed_h > 0:
-            empty = people / hour.elapsed_h < empty_below_persons
-            empty_kwh += np.where(empty, kwh, 0.0)
-            empty_hours += empty
-    # Python numbers first (the same values ``float``/``int`` would give): indexing NumPy
-    # arrays element by element costs more than the rest of this loop.
-    columns = zip(
-        park.buildings,
-        persons_now.tolist(),
-        (counters_online > 0).tolist(),
-        person_h.tolist(),
-        electricity.tolist(),
-        np.where(has_counter, empty_hours, 0).tolist(),
-        np.where(has_counter, empty_kwh, 0.0).tolist(),
-        strict=True,
+    online = counters_online > 0
+    capacity = np.asarray(topology.building_capacity, dtype=np.float64)
+    persons = [
+        p if ok else None for p, ok in zip(persons_now.tolist(), online.tolist(), strict=True)
+    ]
+    utilisation = ratios_or_none(persons_now, np.where(online, capacity, 0.0), 100.0)
+    rows = RowTable(
+        BuildingOccupancy,
+        [
+            topology.places[Level.BUILDING].ids,
+            topology.building_use,
+            topology.building_capacity,
+            persons,
+            utilisation,
+            person_h.tolist(),
+            electricity.tolist(),
+            ratios_or_none(electricity, person_h),
+            np.where(has_counter, empty_hours, 0).tolist(),
+            np.where(has_counter, empty_kwh, 0.0).tolist(),
+        ],
     )
-    rows = []
-    for building, now, online, person_hours, kwh, hours_empty, kwh_empty in columns:
-        persons = float(now) if online else None
-        rows.append(
-            BuildingOccupancy(
-                building=building.id,
-                use=building.use.value,
-                capacity_persons=building.occupant_capacity,
-                persons=persons,
-                utilisation_pct=(
-                    ratio_pct(persons, building.occupant_capacity) if persons is not None else None
-                ),
-                person_hours_day=person_hours,
-                electricity_kwh_day=kwh,
-                kwh_per_person_hour=ratio(kwh, person_hours),
-                empty_hours_day=hours_empty,
-                empty_electricity_kwh_day=kwh_empty,
-            )
-        )
-    workers = sum(
-        r.persons or 0.0 for r, b in zip(rows, park.buildings, strict=True) if b.use in WORKPLACES
-    )
-    residents = sum(r.persons or 0.0 for r in rows if r.building in talent_housing)
-    work_capacity = sum(b.occupant_capacity for b in park.buildings if b.use in WORKPLACES)
-    home_capacity = sum(b.occupant_capacity for b in park.buildings if b.id in talent_housing)
+    present = [0.0 if p is None else p for p in persons]
+    workplace, housing = topology.building_workplace, topology.building_housing
+    workers = sum(compress(present, workplace))
+    residents = sum(compress(present, housing))
+    work_capacity = sum(compress(topology.building_capacity, workplace))
+    home_capacity = sum(compress(topology.building_capacity, housing))
     return OccupancyReport(
         day=day,
         buildings=rows,
@@ -147,5 +145,5 @@ def occupancy_report(
             housing_capacity_persons=home_capacity,
             workplace_per_housing_capacity=ratio(work_capacity, home_capacity),
         ),
-        persons_present=sum(r.persons or 0.0 for r in rows),
+        persons_present=sum(present),
     )

@@ -105,11 +105,18 @@ def _ms(t: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Pieces:
-    """Amounts cut at period boundaries: ``amount[i]`` of ``item[i]`` in period ``start_ms[i]``."""
+    """Amounts cut at period boundaries: ``amount[i]`` of ``item[i]`` in the period that starts
+    at ``bounds[period[i]]`` (``start_ms[i]``)."""
 
-    start_ms: Ints
+    bounds: Ints
+    period: Ints
     item: Ints
     amount: Floats
+
+    @property
+    def start_ms(self) -> Ints:
+        """Each piece's period start."""
+        return self.bounds[self.period]
 
 
 def split(bounds: Ints, t0_ms: Ints, t1_ms: Ints, amount: Floats) -> Pieces:
@@ -123,7 +130,7 @@ def split(bounds: Ints, t0_ms: Ints, t1_ms: Ints, amount: Floats) -> Pieces:
     counts = last - first + 1
     items = np.arange(len(t0_ms), dtype=np.int64)
     if not np.any(counts > 1):
-        return Pieces(bounds[first], items, amount.astype(np.float64, copy=False))
+        return Pieces(bounds, first, items, amount.astype(np.float64, copy=False))
     item = np.repeat(items, counts)
     offsets = np.cumsum(counts) - counts
     period = first[item] + (np.arange(len(item)) - offsets[item])
@@ -131,4 +138,4 @@ def split(bounds: Ints, t0_ms: Ints, t1_ms: Ints, amount: Floats) -> Pieces:
     hi = np.minimum(t1_ms[item], bounds[period + 1])
     span = (t1_ms - t0_ms)[item].astype(np.float64)
     share = amount[item] * ((hi - lo) / span)
-    return Pieces(bounds[period], item, share)
+    return Pieces(bounds, period, item, share)

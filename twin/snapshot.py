@@ -1,7 +1,8 @@
 """The twin's state and KPIs at one watermark, as a tree of dataclasses with a JSON-ready form.
 
-Units are in the field names. Per-device data is columnar (one list per field, aligned with
-``ids`` or ``keys``) so that a park of 100,000 devices stays cheap to build and to serialise.
+Units are in the field names. Per-device data is columnar (one array per field, aligned with
+``ids`` or ``keys``, see ``twin.columns``) so that a park of 100,000 devices stays cheap to build
+and to serialise.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.carbon import CarbonAccount, CarbonProgress
+from twin.columns import ChannelTable, Columns, DeviceTable, FlowTable, RowTable, plain_scalars
 from twin.energy import EnergyBalance
 from twin.enterprises import EnterpriseEvaluation
 from twin.green_park import GreenParkReport
@@ -36,58 +38,6 @@ class IngestStats:
     duplicate_values: int = 0  # same channel, same event time as the latest: ignored
     out_of_order_values: int = 0  # older than the channel's latest: ignored
     counter_resets: int = 0  # a counter dropped: meter replaced, counted from zero
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceTable:
-    """Per device, aligned with ``ids``: status is online, stale, offline or never_seen."""
-
-    ids: list[str]
-    kinds: list[str]
-    status: list[str]
-    last_seen_ms: list[int | None]
-    counter_resets: list[int]
-
-    def row(self, device_id: str) -> dict[str, Any]:
-        """One device's fields."""
-        i = self.ids.index(device_id)
-        return {
-            "id": device_id,
-            "kind": self.kinds[i],
-            "status": self.status[i],
-            "last_seen_ms": self.last_seen_ms[i],
-            "counter_resets": self.counter_resets[i],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelTable:
-    """The latest value of every (device, quantity) read so far; keys are ``device|quantity``."""
-
-    keys: list[str]
-    value: list[float]
-    ts_ms: list[int]
-
-    def get(self, device_id: str, quantity: str) -> float | None:
-        """The latest value of one quantity of one device."""
-        key = f"{device_id}|{quantity}"
-        return self.value[self.keys.index(key)] if key in self.keys else None
-
-
-@dataclass(frozen=True, slots=True)
-class FlowTable:
-    """Each meter's consumption in the current hour, day, month and year (keys as channels)."""
-
-    keys: list[str]
-    hour: list[float]
-    day: list[float]
-    month: list[float]
-    year: list[float]
-
-    def get(self, device_id: str, quantity: str, period: str) -> float:
-        """One meter's consumption in one current period."""
-        values: list[float] = getattr(self, period)
-        return values[self.keys.index(f"{device_id}|{quantity}")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,23 +150,29 @@ class TwinSnapshot:
 
 
 SCALARS = (str, int, float, bool, type(None))
+AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def plain(value: Any) -> Any:
     """Dataclasses, lists and dicts as plain JSON-ready data."""
+    if type(value) in AS_IS:
+        return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Indicator):
         return value.to_dict()
     if isinstance(value, PlaceTable):
         return value.rows()
+    if isinstance(value, RowTable):
+        return value.rows(plain)
+    if isinstance(value, Columns):
+        return value.plain()
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple):
         if value and type(value[0]) in SCALARS:
             # The long per-device columns hold one scalar type: no call per item.
-            isfinite = math.isfinite
-            return [None if type(v) is float and not isfinite(v) else v for v in value]
+            return plain_scalars(value)
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}

@@ -8,7 +8,7 @@ fed the same batches produce the same snapshot, whatever the hour they run at.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain, repeat
 from operator import attrgetter
@@ -51,7 +51,7 @@ class Batch:
 def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
     """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
     # No Python loop over readings or values: each step is a C-level ``map`` over the batch
-    # (attribute reads, dict lookups, ``len``, ``tuple``) or NumPy indexing. The channels come
+    # (attribute reads, dict lookups, ``tuple``) or NumPy indexing. The channels come
     # from the quantity-name tuples, looked up once per distinct tuple (see QuantityPatterns).
     batch = readings if isinstance(readings, list) else list(readings)
     count = len(batch)
@@ -64,38 +64,60 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
         batch = [r for r, ok in zip(batch, known_device.tolist(), strict=True) if ok]
         device = device[known_device]
     quantities: list[dict[str, float]] = list(map(VALUES, batch))
-    device_ts = np.asarray(list(map(TS_MS, batch)), dtype=np.int64)
-    sizes = np.fromiter(map(len, quantities), np.int64, len(batch))
-    pattern = topology.patterns.ids(list(map(tuple, quantities)))
-    values: list[object] = list(chain.from_iterable(map(dict.values, quantities)))
-    # Per value: its reading, and its place among that reading's values.
-    reading = np.repeat(np.arange(len(batch)), sizes)
-    position = np.arange(len(values)) - (np.cumsum(sizes) - sizes)[reading]
+    device_ts = np.fromiter(map(TS_MS, batch), np.int64, len(batch))
     patterns = topology.patterns
-    offset = patterns.offsets[
-        topology.device_kind_code[device][reading], patterns.start[pattern][reading] + position
-    ]
+    pattern = patterns.ids(quantities)
+    sizes = patterns.size[pattern]
+    total = int(sizes.sum())
+    # Per value: its place in the offsets of its device's kind (the kind's row, the pattern's
+    # first column, the value's place among the reading's values), then its channel offset.
+    value_start = np.cumsum(sizes) - sizes
+    row = topology.device_kind_code[device] * patterns.offsets.shape[1]
+    place = np.repeat(row + patterns.start[pattern] - value_start, sizes) + np.arange(total)
+    offset = patterns.offsets.ravel().take(place)
     # Unknown quantities get channel -1.
     channel_array = np.where(
-        offset >= 0, topology.device_first_channel[device][reading] + offset, -1
+        offset >= 0, np.repeat(topology.device_first_channel[device], sizes) + offset, -1
     )
-    time_array = device_ts[reading]
+    time_array = np.repeat(device_ts, sizes)
     known = channel_array >= 0
-    unknown_quantity = len(values) - int(np.count_nonzero(known))
+    unknown_quantity = total - int(np.count_nonzero(known))
     if unknown_quantity:
         # Drop them before conversion: their values must not decide how the others convert.
-        values = [v for v, ok in zip(values, known.tolist(), strict=True) if ok]
         channel_array, time_array = channel_array[known], time_array[known]
+        value_array = as_numbers(
+            [v for v, ok in zip(all_values(quantities), known.tolist(), strict=True) if ok]
+        )
+    else:
+        value_array = values_as_numbers(quantities, total)
     return Batch(
         device,
         device_ts,
         channel_array,
         time_array,
-        as_numbers(values),
+        value_array,
         count,
         unknown,
         unknown_quantity,
     )
+
+
+def per_flow(flow: Ints, amount: Floats, flows: int) -> Floats:
+    """Amounts added up per flow, in their order."""
+    return np.asarray(np.bincount(flow, weights=amount, minlength=flows), dtype=np.float64)
+
+
+def all_values(quantities: list[dict[str, float]]) -> Iterator[object]:
+    """Every value of every reading, in order."""
+    return chain.from_iterable(map(dict.values, quantities))
+
+
+def values_as_numbers(quantities: list[dict[str, float]], total: int) -> Floats:
+    """``as_numbers`` of every value of every reading, in one pass when all of them convert."""
+    try:
+        return np.fromiter(all_values(quantities), np.float64, total)
+    except (TypeError, ValueError):
+        return as_numbers(list(all_values(quantities)))
 
 
 def as_numbers(values: list[object]) -> Floats:
@@ -122,6 +144,8 @@ class Twin:
         self.topology = build_topology(park)
         self.calendar = Calendar(park.timezone)
         self.state = LiveState.empty(self.topology)
+        # Per granularity, the start and end of the latest period the calendar worked out.
+        self._period: dict[Granularity, tuple[int, int]] = {}
 
     @property
     def watermark_ms(self) -> int | None:
@@ -140,14 +164,16 @@ class Twin:
         channel, value = batch.channel, batch.value
         valid = np.isfinite(value)
         valid &= (value >= topology.channel_lo[channel]) & (value <= topology.channel_hi[channel])
-        rejected = int(np.count_nonzero(~valid))
+        rejected = len(value) - int(np.count_nonzero(valid))
+        ts_ms = batch.ts_ms
+        if rejected:
+            taken = np.flatnonzero(valid)
+            channel, ts_ms, value = channel[taken], ts_ms[taken], value[taken]
         duplicates = out_of_order = resets = 0
-        if np.any(valid):
-            step = advance(
-                channel[valid], batch.ts_ms[valid], value[valid], state.last_ts, state.last_value
-            )
+        if len(channel):
+            step = advance(channel, ts_ms, value, state.last_ts, state.last_value)
             duplicates, out_of_order = step.duplicates, step.out_of_order
-            last = step.is_last
+            last = np.flatnonzero(step.is_last)
             state.last_ts[step.channel[last]] = step.ts_ms[last]
             state.last_value[step.channel[last]] = step.value[last]
             resets = self._count(step)
@@ -168,8 +194,8 @@ class Twin:
         """Add the consumption between accepted values to the ledger; return the resets seen."""
         topology, state = self.topology, self.state
         flow = topology.channel_flow[step.channel]
-        keep = (flow >= 0) & (step.prev_ts_ms != NEVER)
-        if not np.any(keep):
+        keep = np.flatnonzero((flow >= 0) & (step.prev_ts_ms != NEVER))
+        if not len(keep):
             return 0
         flow, channel = flow[keep], step.channel[keep]
         t0, t1 = step.prev_ts_ms[keep], step.ts_ms[keep]
@@ -177,18 +203,39 @@ class Twin:
         counter = topology.channel_counter[channel]
         delta, reset = counter_delta(value, prev)
         reset &= counter
-        device = topology.channel_device[channel]
-        hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
-        people = held_integral(prev, t1 - t0, hold_ms)
-        amount = np.where(
-            counter, delta, np.where(topology.flow_type[flow] == Flow.PERSON_H, people, 0.0)
-        )
-        np.add.at(state.resets, device[reset], 1)
+        amount = np.where(counter, delta, 0.0)
+        # People counters: person-hours.
+        people = np.flatnonzero((topology.flow_type[flow] == Flow.PERSON_H) & ~counter)
+        if len(people):
+            device = topology.channel_device[channel[people]]
+            hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
+            dt_ms = t1[people] - t0[people]
+            amount[people] = held_integral(prev[people], dt_ms, hold_ms)
+        if reset.any():
+            np.add.at(state.resets, topology.channel_device[channel[reset]], 1)
         lo, hi = int(t0.min()), int(t1.max())
+        whole: Floats | None = None  # the amounts per flow, when no interval needs cutting
         for granularity in GRANULARITIES:
-            bounds = self.calendar.boundaries(granularity, lo, hi)
-            state.ledger.add(granularity, split(bounds, t0, t1, amount), flow)
+            bounds = self._boundaries(granularity, lo, hi)
+            if len(bounds) > 2:
+                state.ledger.add(granularity, split(bounds, t0, t1, amount), flow)
+                continue
+            # Every interval lies in one period (usually all of them, a reading a minute):
+            # the same sums ``split`` and ``Ledger.add`` would make, added up once.
+            if whole is None:
+                whole = per_flow(flow, amount, len(topology.flow_keys))
+            state.ledger.add_totals(granularity, int(bounds[0]), whole)
         return int(np.count_nonzero(reset))
+
+    def _boundaries(self, granularity: Granularity, lo_ms: int, hi_ms: int) -> Ints:
+        """``Calendar.boundaries``, without the calendar when one period known to the twin
+        holds them all (the usual case: every reading falls in the current hour)."""
+        known = self._period.get(granularity)
+        if known is not None and known[0] <= lo_ms and hi_ms <= known[1]:
+            return np.asarray(known, dtype=np.int64)
+        bounds = self.calendar.boundaries(granularity, lo_ms, hi_ms)
+        self._period[granularity] = (int(bounds[-2]), int(bounds[-1]))
+        return bounds
 
     def apply_monthly_inputs(self, inputs: MonthlyInputs) -> None:
         """Take one month's reported figures; a later report of the same month replaces it."""

@@ -8,8 +8,10 @@ a snapshot costs time linear in devices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from itertools import repeat
 
 import numpy as np
@@ -23,6 +25,17 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 OCCUPANCY = "occupancy_persons"
+
+WORKPLACES = frozenset(
+    {
+        BuildingUse.FACTORY,
+        BuildingUse.WAREHOUSE,
+        BuildingUse.OFFICE,
+        BuildingUse.LAB,
+        BuildingUse.RETAIL,
+        BuildingUse.UTILITY,
+    }
+)
 
 
 class Flow(IntEnum):
@@ -85,6 +98,28 @@ class Places:
         )
         return summed[: len(self.ids) * N_FLOWS].reshape(len(self.ids), N_FLOWS)
 
+    def column_totals(self, rows: Sequence[Floats], kind: Flow) -> Floats:
+        """One flow type's per-place totals of each of ``rows`` (arrays over flows), the same
+        sums ``totals`` makes of each row: shape (rows, places)."""
+        taken, place = self.of_kind[kind]
+        places = len(self.ids)
+        # All rows in one bincount, each row's places offset apart.
+        index = np.arange(len(rows))[:, None] * places + place
+        weights = np.concatenate([row[taken] for row in rows]) if len(rows) else np.zeros(0)
+        summed = np.bincount(index.ravel(), weights=weights, minlength=len(rows) * places)
+        return np.asarray(summed, dtype=np.float64).reshape(len(rows), places)
+
+    @cached_property
+    def of_kind(self) -> list[tuple[Ints, Ints]]:
+        """Per flow type, its flows that add up at this level, in flow order (so that each place
+        adds up the same values in the same order as in ``totals``), and their places."""
+        counted = self.slot < len(self.ids) * N_FLOWS
+        result = []
+        for kind in Flow:
+            taken = np.flatnonzero(counted & (self.slot % N_FLOWS == kind))
+            result.append((taken, self.slot[taken] // N_FLOWS))
+        return result
+
 
 KIND_ORDER = tuple(DeviceKind)  # a device kind's code is its index here
 MAX_PATTERNS = 1024  # distinct quantity-name tuples kept; real parks use a few dozen
@@ -108,12 +143,17 @@ class QuantityPatterns:
         self._starts: list[int] = []
         self._columns: list[list[int]] = [[] for _ in KIND_ORDER]
         self.start: Ints = np.zeros(0, dtype=np.int64)  # per pattern, its first column
+        self.size: Ints = np.zeros(0, dtype=np.int64)  # per pattern, how many names
         self.offsets: Ints = np.zeros((len(KIND_ORDER), 0), dtype=np.int64)  # -1: unknown
 
-    def ids(self, names: list[tuple[str, ...]]) -> Ints:
-        """The pattern id of each name tuple, learning the new ones."""
-        found = np.fromiter(map(self.index.get, names, repeat(-1)), np.int64, len(names))
+    def ids(self, quantities: Sequence[Mapping[str, object]]) -> Ints:
+        """The pattern id of each reading's quantity names (its values' keys, in order),
+        learning the new ones."""
+        count = len(quantities)
+        keys = map(tuple, quantities)
+        found = np.fromiter(map(self.index.get, keys, repeat(-1)), np.int64, count)
         if np.any(found < 0):
+            names = list(map(tuple, quantities))
             new = dict.fromkeys(n for n, i in zip(names, found.tolist(), strict=True) if i < 0)
             if len(self.index) + len(new) > MAX_PATTERNS:
                 # Devices sending ever new quantity names must not grow this without bound.
@@ -122,6 +162,7 @@ class QuantityPatterns:
             for key in new:
                 self._learn(key)
             self.start = np.asarray(self._starts, dtype=np.int64)
+            self.size = np.diff(self.start, append=len(self._columns[0]))
             self.offsets = np.asarray(self._columns, dtype=np.int64).reshape(len(KIND_ORDER), -1)
             found = np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
         return found
@@ -163,6 +204,11 @@ class Topology:
     flow_keys: list[str]
     places: dict[Level, Places]
     patterns: QuantityPatterns
+    # Per building, aligned with park.buildings: what occupancy reports need of each.
+    building_use: list[str]
+    building_capacity: list[int]
+    building_workplace: list[bool]
+    building_housing: list[bool]  # residential in a talent-housing zone
 
     def flows_of(self, kind: Flow) -> Ints:
         """Flow indexes of one flow type."""
@@ -269,6 +315,7 @@ def build_topology(park: Park) -> Topology:
         places[level] = Places(ids, np.asarray(slots, dtype=np.int64))
 
     quantities = [QUANTITIES[q] for q in channel_quantity]
+    housing = talent_housing_buildings(park)
     return Topology(
         device_ids=device_ids,
         device_index=device_index,
@@ -294,6 +341,10 @@ def build_topology(park: Park) -> Topology:
         flow_keys=[channel_keys[c] for c in flow_channel],
         places=places,
         patterns=QuantityPatterns(),
+        building_use=[b.use.value for b in park.buildings],
+        building_capacity=[b.occupant_capacity for b in park.buildings],
+        building_workplace=[b.use in WORKPLACES for b in park.buildings],
+        building_housing=[b.id in housing for b in park.buildings],
     )
 
 

@@ -1,0 +1,173 @@
+"""The tick's shortcuts give what the general paths give, to the last bit.
+
+Each shortcut serves the usual case (one reading a device, every interval inside the current
+hour, numbers that are all floats, columns made into lists only when read); each test feeds
+the shortcut and the general path the same input and asks for identical results.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from small_park import small_park
+from test_twin_day import day_snapshot, demo_park
+
+from twin.counters import NEVER, advance_grouped, advance_once_each
+from twin.enterprises import financials, park_financials
+from twin.inputs import parse_monthly_inputs
+from twin.ledger import Ledger
+from twin.periods import GRANULARITIES, Calendar, split
+from twin.snapshot import TwinSnapshot, plain
+from twin.state import Twin, all_values, as_numbers, per_flow, values_as_numbers
+from twin.topology import Flow, Level
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(scope="module")
+def snap() -> TwinSnapshot:
+    return day_snapshot()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 40))
+def test_a_batch_that_reads_each_channel_once_advances_as_the_grouped_path(
+    seed: int, size: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    channels = 50
+    last_ts = np.where(rng.random(channels) < 0.2, NEVER, rng.integers(0, 10, channels))
+    last_value = rng.random(channels)
+    channel = rng.permutation(channels)[:size].astype(np.int64)
+    ts_ms = rng.integers(0, 12, size).astype(np.int64)
+    value = rng.random(size)
+    fast = advance_once_each(channel, ts_ms, value, last_ts, last_value)
+    grouped = advance_grouped(channel, ts_ms, value, last_ts, last_value)
+    # The shortcut keeps arrival order, the grouped path channel order: the same values.
+    order = np.argsort(fast.channel)
+    for name in ("channel", "ts_ms", "value", "prev_ts_ms", "prev_value", "is_last"):
+        assert np.array_equal(getattr(fast, name)[order], getattr(grouped, name)), name
+    assert (fast.duplicates, fast.out_of_order) == (grouped.duplicates, grouped.out_of_order)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31))
+def test_amounts_inside_one_period_add_up_as_split_pieces_do(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    calendar = Calendar(ZoneInfo("Asia/Shanghai"))
+    hour = calendar.start_of(GRANULARITIES[0], 1_709_600_000_000)
+    t0 = hour + rng.integers(0, 1_800_000, 30)
+    t1 = t0 + rng.integers(1, 1_800_000, 30)
+    flow = rng.integers(0, 7, 30)
+    amount = rng.random(30) * 10
+    whole, pieces = Ledger(8), Ledger(8)
+    for granularity in GRANULARITIES:
+        bounds = calendar.boundaries(granularity, int(t0.min()), int(t1.max()))
+        assert len(bounds) == 2
+        whole.add_totals(granularity, int(bounds[0]), per_flow(flow, amount, 8))
+        pieces.add(granularity, split(bounds, t0, t1, amount), flow)
+        pieces.add(granularity, split(bounds, t0, t1, amount), flow)
+        whole.add_totals(granularity, int(bounds[0]), per_flow(flow, amount, 8))
+    for granularity in GRANULARITIES:
+        assert whole.periods[granularity].keys() == pieces.periods[granularity].keys()
+        for start, totals in whole.periods[granularity].items():
+            assert np.array_equal(totals, pieces.periods[granularity][start])
+
+
+def test_the_twins_known_periods_give_the_calendars_boundaries() -> None:
+    twin = Twin(small_park())
+    twin.calendar = Calendar(BERLIN)  # a day of 23 hours: 2024-03-31
+    start = int(datetime(2024, 3, 30, 22, tzinfo=BERLIN).timestamp() * 1000)
+    rng = np.random.default_rng(3)
+    lo = start
+    for _ in range(300):
+        hi = lo + int(rng.integers(1, 40 * 60_000))
+        for granularity in GRANULARITIES:
+            expected = twin.calendar.boundaries(granularity, lo, hi)
+            assert np.array_equal(twin._boundaries(granularity, lo, hi), expected)
+        lo = hi - int(rng.integers(0, 30 * 60_000))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2.5, 3],
+        [1.0, True, 2.0],
+        [1.0, "2.5", 3.0],
+        [1.0, "text", 3.0],
+        [None, 1.0],
+        [float("nan"), float("inf"), 1.0],
+    ],
+)
+def test_values_convert_in_one_pass_as_from_a_list(values: list[object]) -> None:
+    quantities = [{"a": values[0]}, {f"q{i}": v for i, v in enumerate(values[1:])}]
+    fast = values_as_numbers(quantities, len(values))
+    listed = as_numbers(list(all_values(quantities)))
+    assert np.array_equal(fast, listed, equal_nan=True)
+
+
+def test_place_column_totals_are_the_totals_column() -> None:
+    twin = Twin(demo_park())
+    rng = np.random.default_rng(5)
+    rows = [rng.random(len(twin.topology.flow_keys)) * 100 for _ in range(4)]
+    for level in Level:
+        places = twin.topology.places[level]
+        for kind in (Flow.PERSON_H, Flow.ELECTRICITY_KWH, Flow.GAS_M3):
+            together = places.column_totals(rows, kind)
+            for row, column in zip(rows, together, strict=True):
+                assert np.array_equal(column, places.totals(row)[:, kind])
+
+
+def test_park_financials_are_each_enterprises_financials() -> None:
+    months = ["2024-01", "2024-02", "2024-03"]
+    reported = parse_monthly_inputs(
+        b'{"month": "2024-02", "financials": {"e_lab": {"tax_10k_yuan": 4}, "acme": {}}}'
+    )
+    for park in (demo_park(), small_park()):
+        for inputs in ({}, {"2024-02": reported}):
+            found = park_financials(park.enterprises, 2024, months, park.twin, inputs)
+            assert found == [
+                financials(e.id, 2024, months, park.twin, inputs, e.employees)
+                for e in park.enterprises
+            ]
+
+
+def test_columns_made_on_demand_are_the_json_form(snap: TwinSnapshot) -> None:
+    state = snap.to_dict()
+    devices, channels, flows = state["devices"], state["channels"], state["flows"]
+    assert devices["ids"] == snap.devices.ids and devices["status"] == snap.devices.status
+    assert devices["kinds"] == snap.devices.kinds
+    assert devices["last_seen_ms"] == snap.devices.last_seen_ms
+    assert devices["counter_resets"] == snap.devices.counter_resets
+    assert channels == {
+        "keys": snap.channels.keys,
+        "value": snap.channels.value,
+        "ts_ms": snap.channels.ts_ms,
+    }
+    for period in ("hour", "day", "month", "year"):
+        assert flows[period] == getattr(snap.flows, period)
+    i = devices["ids"].index("m_lab")
+    assert snap.devices.row("m_lab") == {
+        "id": "m_lab",
+        "kind": devices["kinds"][i],
+        "status": devices["status"][i],
+        "last_seen_ms": devices["last_seen_ms"][i],
+        "counter_resets": devices["counter_resets"][i],
+    }
+
+
+def test_rows_kept_as_columns_serialise_as_the_rows_do(snap: TwinSnapshot) -> None:
+    state = snap.to_dict()
+    assert snap.occupancy is not None and snap.enterprises is not None
+    buildings = list(snap.occupancy.buildings)
+    assert len(buildings) == len(snap.occupancy.buildings) == 3
+    assert buildings[1] == snap.occupancy.buildings[1]
+    assert state["occupancy"]["buildings"] == [plain(row) for row in buildings]
+    results = list(snap.enterprises.enterprises)
+    assert state["enterprises"]["enterprises"] == [plain(row) for row in results]
+    assert {r.enterprise for r in results} == {"e_fab", "e_lab"}
