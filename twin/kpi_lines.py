@@ -26,14 +26,19 @@ from parktwin.park.model import Park
 from twin.snapshot import TwinSnapshot
 
 Fields = dict[str, float | bool | str]
+SKIPPED = frozenset({str, list, type(None)})
 
 
 def numeric_fields(data: Mapping[str, Any], prefix: str = "") -> Fields:
     """Numbers and flags of a nested mapping, flattened; lists, text and None are left out."""
     out: Fields = {}
     for key, value in data.items():
+        kind = type(value)
+        if kind in SKIPPED:  # the usual non-numbers, passed over without the checks below
+            continue
         name = f"{prefix}{key}"
-        if isinstance(value, bool):
+        # A float as it is (float() would give the same object back), a flag as it is.
+        if kind is float or isinstance(value, bool):
             out[name] = value
         elif isinstance(value, int | float):
             out[name] = float(value)

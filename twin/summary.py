@@ -21,8 +21,7 @@ def _indicator(data: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
     return {k: item.get(k) for k in ("value", "unit", "threshold", "passes", "missing", "basis")}
 
 
-def _latest_power_kw(park: Park, channels: dict[str, Any], kind: DeviceKind) -> float | None:
-    values = dict(zip(channels["keys"], channels["value"], strict=True))
+def _latest_power_kw(park: Park, values: dict[str, Any], kind: DeviceKind) -> float | None:
     found = [values.get(f"{device.id}|power_kw") for device in park.devices if device.kind is kind]
     numbers = [v for v in found if v is not None]
     return sum(numbers) if numbers else None
@@ -45,12 +44,14 @@ def kpi_summary(park: Park, state: dict[str, Any]) -> dict[str, Any]:
     occupancy = state.get("occupancy") or {}
     evaluation = state.get("enterprises") or {}
     carbon_year = state.get("carbon_year") or {}
+    channels = state["channels"]
+    latest = dict(zip(channels["keys"], channels["value"], strict=True))
     return {
         "park": park.park.id,
         "watermark_ms": state.get("watermark_ms"),
         "local_time": state.get("local_time"),
-        "grid_power_kw": _latest_power_kw(park, state["channels"], DeviceKind.GRID_MAIN_METER),
-        "pv_power_kw": _latest_power_kw(park, state["channels"], DeviceKind.PV_INVERTER),
+        "grid_power_kw": _latest_power_kw(park, latest, DeviceKind.GRID_MAIN_METER),
+        "pv_power_kw": _latest_power_kw(park, latest, DeviceKind.PV_INVERTER),
         "today": None if day is None else {"label": day["label"], **day["balance"]},
         "renewable_electricity_share_pct": _green_indicator(
             state.get("green_park"), "renewable electricity share"
