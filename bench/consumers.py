@@ -1,6 +1,6 @@
 """The consumers under test, each started as its own process so that its memory and CPU are
-its own: parktwin's collector (``python -m parktwin collect``), the bare paho consumer, the
-naive collector, and ``mosquitto_sub``."""
+its own: parktwin's collector (``python -m parktwin collect``), the bare paho consumer, the bare
+consumer on parktwin's own MQTT client, the naive collector, and ``mosquitto_sub``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ def start_bare(folder: Path, port: int, subscription: str, count: int) -> Consum
     """The bare paho consumer (bench/bare_consumer.py)."""
     command = [sys.executable, str(BENCH / "bare_consumer.py"), str(port), subscription]
     return _start("bare", [*command, str(count)], folder, "ready")
+
+
+def start_bare_wire(folder: Path, port: int, subscription: str, count: int) -> Consumer:
+    """The bare consumer on parktwin's own MQTT client (bench/bare_wire_consumer.py)."""
+    command = [sys.executable, str(BENCH / "bare_wire_consumer.py"), str(port), subscription]
+    return _start("bare_wire", [*command, str(count)], folder, "ready")
 
 
 def start_naive(

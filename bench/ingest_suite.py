@@ -199,8 +199,8 @@ def arrival_latencies(sent_ms: list[int], samples: list[tuple[float, int]]) -> n
 
 def latency(bench: Bench, rate: float, seconds: float) -> Row:
     """Publish-to-queryable latency of the collector under a steady ``rate``."""
-    database = "latency"
-    consumer = bench.collector(database, "bench-latency")
+    database = f"latency_{rate:.0f}"
+    consumer = bench.collector(database, f"bench-latency-{rate:.0f}")
     consumer.wait_ready()
     pid = consumer.process.pid
     cpu_before = cpu_seconds(pid)

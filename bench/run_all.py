@@ -3,15 +3,16 @@
 Starts mosquitto and InfluxDB 1.x on loopback, a 10,000-device park (electricity sub-meters),
 and measures in the same run:
   - backlog drain: parktwin's collector (``python -m parktwin collect``), a bare paho consumer
-    (JSON only: Python's ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a
-    naive collector (one InfluxDB write per message), with the ratios between them;
+    (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT client (a
+    tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a naive collector
+    (one InfluxDB write per message), with the ratios between them;
   - publish-to-queryable latency at a steady rate;
   - the collector's RSS before, during and after an InfluxDB outage;
   - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
   - the twin's tick at 1,000, 10,000 and 100,000 devices.
 Prints tables and writes them as CSV to bench/results/ (git-ignored).
 
-    .venv/bin/python bench/run_all.py [--messages 100000] [--quick]
+    .venv/bin/python bench/run_all.py [--messages 200000] [--latency-rates 15000] [--skip-twin]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import ingest_suite
 import twin_tick
 from bench_park import write_park_file
-from consumers import start_bare, start_mosquitto_sub, start_naive
+from consumers import start_bare, start_bare_wire, start_mosquitto_sub, start_naive
 from servers import InfluxDB1, Mosquitto
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -90,6 +91,9 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
             ),
             ingest_suite.drain(bench, "bare_paho", lambda: start_bare(consumers, port, sub, n), n),
             ingest_suite.drain(
+                bench, "bare_wire", lambda: start_bare_wire(consumers, port, sub, n), n
+            ),
+            ingest_suite.drain(
                 bench, "mosquitto_sub", lambda: start_mosquitto_sub(consumers, port, sub, n), n
             ),
             ingest_suite.drain(
@@ -105,7 +109,10 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
             row["collector_vs_this"] = rate["collector"] / row["msg_per_s"]
         out["throughput"] = drains
         print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
-        out["latency"] = [ingest_suite.latency(bench, args.rate, args.latency_s)]
+        out["latency"] = [
+            ingest_suite.latency(bench, rate, args.latency_s)
+            for rate in sorted({args.rate, *args.latency_rates})
+        ]
         print_table("publish to queryable", out["latency"])
         out["outage"] = [ingest_suite.outage(bench, args.rate, 10, args.outage_s, 10)]
         print_table("InfluxDB outage", out["outage"])
@@ -141,10 +148,13 @@ def twin(sizes: list[int]) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=100_000, help="backlog per consumer")
+    parser.add_argument("--messages", type=int, default=200_000, help="backlog per consumer")
     parser.add_argument("--naive-messages", type=int, default=3_000)
     parser.add_argument("--rate", type=float, default=5_000, help="msg/s for latency, outage")
     parser.add_argument("--latency-s", type=float, default=20)
+    parser.add_argument(
+        "--latency-rates", type=float, nargs="*", default=[15_000], help="more rates, for headroom"
+    )
     parser.add_argument("--outage-s", type=float, default=60)
     parser.add_argument("--twin-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--skip-twin", action="store_true")
