@@ -73,10 +73,11 @@ def plain_scalars(values: list[Any] | tuple[Any, ...]) -> list[Any]:
 
 
 class RowTable(Sequence[R]):
-    """Rows of a dataclass of scalar fields, kept as one list per field.
+    """Rows of a dataclass, kept as one list per field.
 
     Iterating or indexing gives the rows; ``rows`` gives their JSON form straight from the
-    columns, the same dicts ``plain`` makes of the rows, without making them.
+    columns, the same dicts ``plain`` makes of the rows, without making them (a column of
+    scalars that need no converting is copied whole, any other value goes through ``plain``).
     """
 
     __slots__ = ("columns", "row_type")
@@ -110,8 +111,7 @@ class RowTable(Sequence[R]):
     __hash__ = None  # type: ignore[assignment]  # mutable, like the lists it stands for
 
     def rows(self, plain: Callable[[Any], Any]) -> list[dict[str, Any]]:
-        """Each row's fields as ``plain`` makes them (the JSON form), without making the rows:
-        a column of scalars that need no converting is copied whole."""
+        """Each row's fields as ``plain`` makes them (the JSON form), without making the rows."""
         names = [f.name for f in fields(self.row_type)]  # type: ignore[arg-type]
         columns = [self.plain_column(column, plain) for column in self.columns]
         return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
