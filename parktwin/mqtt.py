@@ -1,4 +1,6 @@
-"""aiomqtt clients built from settings: MQTT v5, credentials, TLS, persistent sessions."""
+"""MQTT settings made into clients: the TLS context every client uses, and aiomqtt clients for
+the occasional publishes and reads (``parktwin inputs``, the tests). The hot paths, the intake
+and the simulator's publisher, use ``parktwin.wire`` instead."""
 
 from __future__ import annotations
 
@@ -24,19 +26,9 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     return context
 
 
-def make_client(
-    settings: MqttSettings,
-    identifier: str | None = None,
-    *,
-    persistent: bool = False,
-    will: aiomqtt.Will | None = None,
-    max_inflight: int | None = None,
-) -> aiomqtt.Client:
-    """A v5 client. ``persistent`` keeps the session (subscriptions, queued QoS 1 messages)
-    on the broker across disconnects for ``session_expiry_s``."""
+def make_client(settings: MqttSettings, identifier: str | None = None) -> aiomqtt.Client:
+    """A v5 client with a clean session, the settings' credentials, TLS and Receive Maximum."""
     properties = Properties(PacketTypes.CONNECT)
-    if persistent:
-        properties.SessionExpiryInterval = settings.session_expiry_s
     properties.ReceiveMaximum = settings.receive_maximum
     password = settings.password.get_secret_value() if settings.password else None
     return aiomqtt.Client(
@@ -46,12 +38,9 @@ def make_client(
         username=settings.username,
         password=password,
         protocol=aiomqtt.ProtocolVersion.V5,
-        clean_start=not persistent,
         keepalive=settings.keepalive_s,
         properties=properties,
         tls_context=tls_context(settings),
         tls_insecure=settings.tls.insecure if settings.tls else None,
-        will=will,
-        max_inflight_messages=max_inflight,
         timeout=10,
     )
