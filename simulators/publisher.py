@@ -62,8 +62,6 @@ class WindowedPublisher(MqttConnection):
         self.window = max(1, min(window, MAX_PACKET_ID))
         self.sent = 0
         self.acked = 0  # QoS 0 messages count as acknowledged once handed to the transport
-        self._outstanding = bytearray(MAX_PACKET_ID + 1)  # 1 where a packet id awaits PUBACK
-        self._next_id = 1
         self._topics: dict[str, bytes] = {}  # topic -> encoded topic; the park's topics repeat
         self._pending: list[bytes] = []
         self._pending_bytes = 0
@@ -108,7 +106,7 @@ class WindowedPublisher(MqttConnection):
             packet = encode_publish(encoded, payload, 0, 0, retain)
         if len(packet) > self._max_packet_size:
             if self.qos:
-                self._outstanding[packet_id] = 0
+                self._packet_ids[packet_id] = 0
             raise MqttError(
                 f"a {len(packet)}-byte message to {topic} exceeds the broker's maximum packet "
                 f"size of {self._max_packet_size} bytes"
@@ -201,18 +199,8 @@ class WindowedPublisher(MqttConnection):
 
     # --- inside ------------------------------------------------------------------------------
 
-    def _take_packet_id(self) -> int:
-        """The next packet id not awaiting a PUBACK (1..65535, wrapping)."""
-        packet_id = self._next_id
-        outstanding = self._outstanding
-        while outstanding[packet_id]:  # ends: fewer than 65535 ids are outstanding
-            packet_id = packet_id % MAX_PACKET_ID + 1
-        outstanding[packet_id] = 1
-        self._next_id = packet_id % MAX_PACKET_ID + 1
-        return packet_id
-
     def _release(self, packet_ids: list[int]) -> None:
-        outstanding = self._outstanding
+        outstanding = self._packet_ids
         for packet_id in packet_ids:
             if not outstanding[packet_id]:
                 self._fail(MalformedPacket(f"PUBACK for packet id {packet_id}, not in flight"))

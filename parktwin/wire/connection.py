@@ -16,6 +16,7 @@ from typing import TypeVar
 from parktwin.config import MqttSettings
 from parktwin.mqtt import tls_context
 from parktwin.wire.packets import (
+    MAX_PACKET_ID,
     PINGREQ_PACKET,
     ConnAck,
     ConnectRefused,
@@ -59,6 +60,8 @@ class MqttConnection(asyncio.Protocol):
         self._ping_sent_at: float | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
+        self._packet_ids = bytearray(MAX_PACKET_ID + 1)  # 1 where one of our packet ids is in use
+        self._next_id = 1
 
     # --- for subclasses ------------------------------------------------------------------
 
@@ -74,6 +77,19 @@ class MqttConnection(asyncio.Protocol):
 
     def _before_close(self) -> None:
         """Send what is still queued, before DISCONNECT."""
+
+    def _take_packet_id(self) -> int:
+        """The next of our packet ids not in use (1..65535, wrapping); freed by setting
+        ``_packet_ids[id] = 0`` when its answer comes."""
+        packet_id = self._next_id
+        in_use = self._packet_ids
+        for _ in range(MAX_PACKET_ID):
+            if not in_use[packet_id]:
+                in_use[packet_id] = 1
+                self._next_id = packet_id % MAX_PACKET_ID + 1
+                return packet_id
+            packet_id = packet_id % MAX_PACKET_ID + 1
+        raise MqttError("every packet id is in use")
 
     def _write(self, data: bytes) -> None:
         if self._transport is not None:

@@ -71,8 +71,6 @@ class Subscriber(MqttConnection):
         self._awaiting_release: set[int] = set()  # QoS 2 ids we sent PUBREC for
         self._qos2: set[int] = set()  # QoS 2 ids not yet acknowledged by the owner
         self._subacks: dict[int, asyncio.Future[SubAck]] = {}
-        self._ids = bytearray(MAX_PACKET_ID + 1)  # 1 where one of our packet ids is in use
-        self._next_id = 1
         self._publishing = 0  # our QoS 1 publishes awaiting PUBACK
         self._window = MAX_PACKET_ID
         self._outbox: deque[tuple[str, bytes, bool]] = deque(maxlen=OUTBOX_MESSAGES)
@@ -83,7 +81,7 @@ class Subscriber(MqttConnection):
     async def subscribe(self, filters: Sequence[str], qos: int, timeout_s: float) -> SubAck:
         """Subscribe and wait for the broker's answer; ``SubscribeRefused`` if it refuses any."""
         self._check()
-        packet_id = self._take_id()
+        packet_id = self._take_packet_id()
         answer: asyncio.Future[SubAck] = self._loop.create_future()
         self._subacks[packet_id] = answer
         try:
@@ -94,7 +92,7 @@ class Subscriber(MqttConnection):
             raise ConnectionLost(f"no SUBACK within {timeout_s:g} s") from None
         finally:
             self._subacks.pop(packet_id, None)
-            self._ids[packet_id] = 0
+            self._packet_ids[packet_id] = 0
         for topic_filter, code in zip(filters, suback.reason_codes, strict=False):
             if code >= 0x80:
                 detail = topic_filter if not suback.reason_string else suback.reason_string
@@ -129,18 +127,15 @@ class Subscriber(MqttConnection):
         if self._error is not None or not mids:
             return
         qos2 = self._qos2
-        if qos2:
-            packets = []
-            for mid in mids:
-                if mid in qos2:
-                    qos2.discard(mid)
-                    self._awaiting_release.add(mid)
-                    packets.append(encode_ack(PUBREC, mid))
-                else:
-                    packets.append(encode_ack(PUBACK, mid))
-            self._write(b"".join(packets))
-        else:
-            self._write(b"".join([b"\x40\x02" + mid.to_bytes(2, "big") for mid in mids]))
+        packets = []
+        for mid in mids:
+            if mid in qos2:  # second of four steps (4.3.3): the broker answers PUBREL
+                qos2.discard(mid)
+                self._awaiting_release.add(mid)
+                packets.append(encode_ack(PUBREC, mid))
+            else:
+                packets.append(encode_ack(PUBACK, mid))
+        self._write(b"".join(packets))
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         """Send a message without waiting for it; at QoS 1 it waits here, in a bounded outbox,
@@ -204,10 +199,10 @@ class Subscriber(MqttConnection):
             self._fail(MqttError(f"unexpected {type(packet).__name__} from the broker"))
 
     def _published(self, puback: PubAck) -> None:
-        if not self._ids[puback.packet_id]:
+        if not self._packet_ids[puback.packet_id]:
             self._fail(MqttError(f"PUBACK for packet id {puback.packet_id}, not in flight"))
             return
-        self._ids[puback.packet_id] = 0
+        self._packet_ids[puback.packet_id] = 0
         self._publishing -= 1
         if puback.reason_code >= 0x80:
             # Ours are dead letters and state: worth a warning, never worth the connection.
@@ -220,7 +215,7 @@ class Subscriber(MqttConnection):
             self._send(*self._outbox.popleft())
 
     def _send(self, topic: str, payload: bytes, retain: bool) -> None:
-        packet_id = self._take_id()
+        packet_id = self._take_packet_id()
         self._publishing += 1
         self._write(encode_publish(self._topic(topic), payload, 1, packet_id, retain))
 
@@ -231,18 +226,6 @@ class Subscriber(MqttConnection):
                 self._topics.clear()
             encoded = self._topics[topic] = encode_string(topic)
         return encoded
-
-    def _take_id(self) -> int:
-        """The next of our packet ids not in use (1..65535, wrapping)."""
-        packet_id = self._next_id
-        ids = self._ids
-        for _ in range(MAX_PACKET_ID):
-            if not ids[packet_id]:
-                ids[packet_id] = 1
-                self._next_id = packet_id % MAX_PACKET_ID + 1
-                return packet_id
-            packet_id = packet_id % MAX_PACKET_ID + 1
-        raise MqttError("every packet id is in use")
 
 
 @contextlib.asynccontextmanager
