@@ -18,6 +18,7 @@ the ratio to the 1,000-device figure.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import re
 import statistics
@@ -30,7 +31,7 @@ from bench_park import synthetic_park
 
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
-from twin.kpi_lines import kpi_lines
+from twin.kpi_lines import KpiLines
 from twin.state import Twin
 from twin.summary import kpi_summary
 
@@ -79,28 +80,50 @@ def measure(devices: int, ticks: int) -> dict[str, float]:
     twin = Twin(park)
     build_s = time.perf_counter() - started
     rng = np.random.default_rng(1)
-    rounds = [round_of_readings(park, t, rng) for t in range(ticks + 1)]
-    twin.ingest(rounds[0])  # first values: no deltas yet
+    readings = round_of_readings(park, 0, rng)
+    twin.ingest(readings)  # first values: no deltas yet
     building_of = {d.id: d.building or "" for d in park.devices}
     last: dict[str, float] = {}
-    baseline(rounds[0], last, building_of)
+    baseline(readings, last, building_of)
+    # As the service does once started (twin/service.py): what lives as long as the twin is
+    # kept out of the garbage collector's generations.
+    gc.collect()
+    gc.freeze()
+    full_gc: list[float] = []
+    gc_started = [0.0]
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] == 2:
+            if phase == "start":
+                gc_started[0] = time.perf_counter()
+            else:
+                full_gc.append(time.perf_counter() - gc_started[0])
+
+    points = KpiLines(park)  # the service keeps one from tick to tick
     tick_s, dict_s, kpi_s, base_s = [], [], [], []
-    for readings in rounds[1:]:
-        t = time.perf_counter()
-        twin.ingest(readings)
-        snap = twin.snapshot()
-        tick_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        state = snap.to_dict()
-        dict_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        # What TwinService._tick does with the snapshot, but for publishing and writing.
-        state["kpis"] = kpi_summary(park, state)
-        kpi_lines(park, snap, state)
-        kpi_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        baseline(readings, last, building_of)
-        base_s.append(time.perf_counter() - t)
+    gc.callbacks.append(watch)
+    try:
+        for tick in range(1, ticks + 1):
+            # Made tick by tick, as the service's readings arrive: only one round is alive.
+            readings = round_of_readings(park, tick, rng)
+            t = time.perf_counter()
+            twin.ingest(readings)
+            snap = twin.snapshot()
+            tick_s.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            state = snap.to_dict()
+            dict_s.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            # What TwinService._tick does with the snapshot, but for publishing and writing.
+            state["kpis"] = kpi_summary(park, state)
+            points(snap, state)
+            kpi_s.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            baseline(readings, last, building_of)
+            base_s.append(time.perf_counter() - t)
+    finally:
+        gc.callbacks.remove(watch)
+        gc.unfreeze()
     service_s = [a + b + c for a, b, c in zip(tick_s, dict_s, kpi_s, strict=True)]
     return {
         "devices": devices,
@@ -110,6 +133,8 @@ def measure(devices: int, ticks: int) -> dict[str, float]:
         "kpis_s": statistics.median(kpi_s),
         "service_s": statistics.median(service_s),
         "baseline_s": statistics.median(base_s),
+        "full_gcs": len(full_gc),
+        "full_gc_s": statistics.median(full_gc) if full_gc else 0.0,
     }
 
 
@@ -159,7 +184,8 @@ def main() -> None:
             f"{size:>7} devices: build {result['build_s']:.2f} s, tick "
             f"{result['tick_s'] * 1000:.1f} ms, to_dict {result['to_dict_s'] * 1000:.1f} ms, "
             f"KPIs {result['kpis_s'] * 1000:.1f} ms, service tick "
-            f"{result['service_s'] * 1000:.1f} ms, baseline {result['baseline_s'] * 1000:.1f} ms",
+            f"{result['service_s'] * 1000:.1f} ms, baseline {result['baseline_s'] * 1000:.1f} ms, "
+            f"{result['full_gcs']} full GCs of {result['full_gc_s'] * 1000:.1f} ms",
             flush=True,
         )
     print(table(results))

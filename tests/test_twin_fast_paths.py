@@ -2,7 +2,8 @@
 
 Each shortcut serves the usual case (one reading a device, every interval inside the current
 hour, numbers that are all floats, columns made into lists only when read); each test feeds
-the shortcut and the general path the same input and asks for identical results.
+the shortcut and the general path the same input and asks for identical results. The same for
+the service's KPI points, whose series keys and field templates are kept from tick to tick.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from small_park import small_park
-from test_twin_day import day_snapshot, demo_park
+from test_twin_day import day_batches, day_snapshot, demo_park
 
+from collectors.lineprotocol import format_fields
+from parktwin.contract.reading import Reading
 from twin.counters import NEVER, advance_grouped, advance_once_each
 from twin.enterprises import financials, park_financials
 from twin.inputs import parse_monthly_inputs
+from twin.kpi_lines import KpiLines, kpi_lines, numeric_fields
 from twin.ledger import Ledger
 from twin.periods import GRANULARITIES, Calendar, split
 from twin.snapshot import TwinSnapshot, plain
-from twin.state import Twin, all_values, as_numbers, per_flow, values_as_numbers
+from twin.state import Twin, all_values, as_numbers, flatten, per_flow, values_as_numbers
 from twin.topology import Flow, Level
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -171,3 +175,75 @@ def test_rows_kept_as_columns_serialise_as_the_rows_do(snap: TwinSnapshot) -> No
     results = list(snap.enterprises.enterprises)
     assert state["enterprises"]["enterprises"] == [plain(row) for row in results]
     assert {r.enterprise for r in results} == {"e_fab", "e_lab"}
+
+
+def test_each_value_goes_to_its_own_quantitys_channel_whatever_the_names_order() -> None:
+    park = small_park()
+    twin = Twin(park)
+    topology = twin.topology
+    readings = [
+        Reading("main", 1, {"power_kw": 1.0, "energy_import_kwh": 2.0, "energy_export_kwh": 3.0}),
+        Reading("main", 2, {"energy_export_kwh": 4.0, "power_kw": 5.0}),
+        Reading("m-plant", 3, {"power_kw": 6.0, "energy_kwh": 7.0}),
+        Reading("m-plant", 4, {"energy_kwh": 8.0, "no_such_kwh": 9.0, "power_kw": 10.0}),
+        Reading("nobody", 5, {"energy_kwh": 11.0}),
+        Reading("occ-1", 6, {"energy_kwh": 12.0, "occupancy_persons": 13.0}),
+        Reading("gas-1", 7, {}),
+        Reading("pv-1", 8, {"energy_kwh": 14.0}),
+    ]
+    batch = flatten(readings, topology)
+    expected = [
+        (topology.device_channels[topology.device_index[r.device_id]].get(name), r.ts_ms, value)
+        for r in readings
+        if r.device_id in topology.device_index
+        for name, value in r.values.items()
+    ]
+    known = [(c, t, v) for c, t, v in expected if c is not None]
+    assert (
+        list(zip(batch.channel.tolist(), batch.ts_ms.tolist(), batch.value.tolist(), strict=True))
+        == known
+    )
+    assert (batch.readings, batch.unknown_devices, batch.unknown_quantities) == (8, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"id": "b1", "a_kwh": 1.5, "b_kwh": 0.0, "c": None, "tags": ["x"], "d": 2},
+        {"id": "b1", "a_kwh": 1.5},
+        {"n": 3},
+        {"id": "b1", "n": 3, "x": 0.1},
+        {"flag": True, "a": 1.0},
+        {"nested": {"a": 1.0, "b": None}, "c": 2.0},
+        {"odd{name}": 1.0, "per%cent": 2.0, "with space": 3.0},
+        {"id": "only text", "none": None},
+        {"big": 1e300, "bigger": 1e300},
+        {"huge": 10**20, "x": 1.0},
+        {"f64": np.float64(0.25), "x": 1.0},
+    ],
+)
+def test_row_field_sets_from_a_template_are_format_fields_of_numeric_fields(row: dict) -> None:
+    points = KpiLines(small_park())
+    fields = numeric_fields(row)
+    for _ in range(2):  # the plan made, then the plan kept
+        assert points._row_fields(row) == (format_fields(fields) if fields else None)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_row_with_a_non_finite_float_is_refused_as_format_fields_refuses_it(bad: float) -> None:
+    points = KpiLines(small_park())
+    assert points._row_fields({"a": 1.0, "b": 2.0}) == "a=1.0,b=2.0"
+    with pytest.raises(ValueError, match="not finite"):
+        points._row_fields({"a": 1.0, "b": bad})
+
+
+def test_kpi_lines_kept_from_tick_to_tick_are_the_lines_of_each_snapshot() -> None:
+    park = demo_park()
+    twin = Twin(park)
+    points = KpiLines(park)
+    for batch in day_batches():
+        twin.ingest(batch)
+        snapshot = twin.snapshot()
+        state = snapshot.to_dict()
+        assert points(snapshot, state) == kpi_lines(park, snapshot, state)
+        assert points(snapshot) == KpiLines(park)(snapshot)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from twin.atomic import atomic_write
 from twin.history import latest_event_ms, load_history
 from twin.http_api import build_app, serve
 from twin.inputs import MonthlyInputsError, parse_monthly_inputs
-from twin.kpi_lines import kpi_lines
+from twin.kpi_lines import KpiLines
 from twin.periods import Granularity
 from twin.state import Twin
 from twin.summary import kpi_summary
@@ -100,6 +101,7 @@ class TwinService:
         self._unacked = Unacknowledged()
         self._checkpoint_due = asyncio.Event()
         self._state: dict[str, Any] | None = None
+        self._kpi_lines = KpiLines(park)  # keeps the series keys from tick to tick
         self._last_checkpoint_s: float | None = None
         self.api_url: str | None = None
         self._target_ready = False
@@ -136,6 +138,12 @@ class TwinService:
             host, port = runner.addresses[0][:2]
             self.api_url = f"http://{host}:{port}"
             log.info("twin API on %s/", self.api_url)
+        # The park, its topology and the twin live as long as the service: some 70,000 objects
+        # at 10,000 devices, which a full garbage collection walked every few ticks (about
+        # 20 ms each time, 2-3 ms with them frozen). Frozen after start-up, they are left out of
+        # collections until the service stops.
+        gc.collect()
+        gc.freeze()
         try:
             async with asyncio.TaskGroup() as group:
                 ticking = group.create_task(self._tick_forever())
@@ -147,6 +155,7 @@ class TwinService:
                 delivering.cancel()  # what it has not delivered stays in the outbox
             await self._tick()
         finally:
+            gc.unfreeze()
             if runner is not None:
                 await runner.cleanup()
             await self._writer.aclose()
@@ -251,7 +260,7 @@ class TwinService:
         snapshot = self.twin.snapshot()
         state = snapshot.to_dict()
         state["kpis"] = summary = kpi_summary(self.park, state)
-        lines = kpi_lines(self.park, snapshot, state)
+        lines = self._kpi_lines(snapshot, state)
         self._state = state
         self.stats.last_tick_s = time.perf_counter() - started
         self.stats.ticks += 1
