@@ -51,8 +51,8 @@ class Batch:
 def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
     """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
     # No Python loop over readings or values: each step is a C-level ``map`` over the batch
-    # (attribute reads, dict lookups, ``tuple``) or NumPy indexing. The channels come
-    # from the quantity-name tuples, looked up once per distinct tuple (see QuantityPatterns).
+    # (attribute reads, dict lookups, the dicts' keys and values chained) or NumPy indexing.
+    # Each value's channel comes from its own quantity name (see QuantityOffsets).
     batch = readings if isinstance(readings, list) else list(readings)
     count = len(batch)
     device = np.fromiter(
@@ -65,19 +65,22 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
         device = device[known_device]
     quantities: list[dict[str, float]] = list(map(VALUES, batch))
     device_ts = np.fromiter(map(TS_MS, batch), np.int64, len(batch))
-    patterns = topology.patterns
-    pattern = patterns.ids(quantities)
-    sizes = patterns.size[pattern]
+    sizes = np.fromiter(map(len, quantities), np.int64, len(batch))
     total = int(sizes.sum())
-    # Per value: its place in the offsets of its device's kind (the kind's row, the pattern's
-    # first column, the value's place among the reading's values), then its channel offset.
-    value_start = np.cumsum(sizes) - sizes
-    row = topology.device_kind_code[device] * patterns.offsets.shape[1]
-    place = np.repeat(row + patterns.start[pattern] - value_start, sizes) + np.arange(total)
-    offset = patterns.offsets.ravel().take(place)
+    offsets = topology.quantity_offsets
+    code = np.fromiter(
+        map(offsets.code.get, chain.from_iterable(quantities), repeat(offsets.unknown)),
+        np.int64,
+        total,
+    )
+    # Per value: its device, its column in the offsets of its device's kind, its channel.
+    value_device = np.repeat(device, sizes)
+    offset = offsets.offset.take(
+        topology.device_kind_code.take(value_device) * offsets.width + code
+    )
     # Unknown quantities get channel -1.
     channel_array = np.where(
-        offset >= 0, np.repeat(topology.device_first_channel[device], sizes) + offset, -1
+        offset >= 0, topology.device_first_channel.take(value_device) + offset, -1
     )
     time_array = np.repeat(device_ts, sizes)
     known = channel_array >= 0

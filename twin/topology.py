@@ -8,11 +8,10 @@ a snapshot costs time linear in devices.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -122,58 +121,37 @@ class Places:
 
 
 KIND_ORDER = tuple(DeviceKind)  # a device kind's code is its index here
-MAX_PATTERNS = 1024  # distinct quantity-name tuples kept; real parks use a few dozen
 
 
-class QuantityPatterns:
-    """Channel offsets of the quantity-name tuples that readings carry, per device kind.
+@dataclass(frozen=True)
+class QuantityOffsets:
+    """Where each quantity name's channel lies within a device of each kind.
 
     A device's channels are numbered from its first one in the sorted order of its kind's
-    quantities, so a quantity's channel is that first channel plus an offset that depends only
-    on the kind. Readings repeat a few name tuples over and over: each distinct tuple is worked
-    out once here, and ``flatten`` turns a whole batch into channels with array indexing.
+    quantities, so a value's channel is its device's first channel plus an offset that depends
+    only on the kind and the quantity's name. ``code`` numbers every name some kind measures;
+    ``offset[kind_code * width + code]`` is that offset, -1 where the kind lacks the quantity.
+    The last column, ``unknown``, stands for a name no kind has and is -1 throughout. ``flatten``
+    looks up each value's own name, so a reading's names may come in any order.
     """
 
-    def __init__(self) -> None:
-        self.clear()
+    code: dict[str, int]
+    unknown: int
+    width: int
+    offset: Ints  # kind-major, ``width`` columns a kind
 
-    def clear(self) -> None:
-        """Forget every tuple."""
-        self.index: dict[tuple[str, ...], int] = {}
-        self._starts: list[int] = []
-        self._columns: list[list[int]] = [[] for _ in KIND_ORDER]
-        self.start: Ints = np.zeros(0, dtype=np.int64)  # per pattern, its first column
-        self.size: Ints = np.zeros(0, dtype=np.int64)  # per pattern, how many names
-        self.offsets: Ints = np.zeros((len(KIND_ORDER), 0), dtype=np.int64)  # -1: unknown
+    @classmethod
+    def of_kinds(cls) -> QuantityOffsets:
+        names = sorted({q for kind in KIND_ORDER for q in KINDS[kind].quantities})
+        code = {name: i for i, name in enumerate(names)}
+        table = np.full((len(KIND_ORDER), len(names) + 1), -1, dtype=np.int64)
+        for row, kind in zip(table, KIND_ORDER, strict=True):
+            for rank, name in enumerate(sorted(KINDS[kind].quantities)):
+                row[code[name]] = rank
+        return cls(code, len(names), len(names) + 1, table.ravel())
 
-    def ids(self, quantities: Sequence[Mapping[str, object]]) -> Ints:
-        """The pattern id of each reading's quantity names (its values' keys, in order),
-        learning the new ones."""
-        count = len(quantities)
-        keys = map(tuple, quantities)
-        found = np.fromiter(map(self.index.get, keys, repeat(-1)), np.int64, count)
-        if np.any(found < 0):
-            names = list(map(tuple, quantities))
-            new = dict.fromkeys(n for n, i in zip(names, found.tolist(), strict=True) if i < 0)
-            if len(self.index) + len(new) > MAX_PATTERNS:
-                # Devices sending ever new quantity names must not grow this without bound.
-                self.clear()
-                new = dict.fromkeys(names)
-            for key in new:
-                self._learn(key)
-            self.start = np.asarray(self._starts, dtype=np.int64)
-            self.size = np.diff(self.start, append=len(self._columns[0]))
-            self.offsets = np.asarray(self._columns, dtype=np.int64).reshape(len(KIND_ORDER), -1)
-            found = np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
-        return found
 
-    def _learn(self, names: tuple[str, ...]) -> None:
-        """Add one name tuple's offsets in every kind's sorted quantities (-1: none), to columns."""
-        self.index[names] = len(self._starts)
-        self._starts.append(len(self._columns[0]))
-        for column, kind in zip(self._columns, KIND_ORDER, strict=True):
-            rank = {q: i for i, q in enumerate(sorted(KINDS[kind].quantities))}
-            column.extend(rank.get(name, -1) for name in names)
+QUANTITY_OFFSETS = QuantityOffsets.of_kinds()
 
 
 @dataclass(frozen=True)
@@ -203,7 +181,7 @@ class Topology:
     flow_type: Ints
     flow_keys: list[str]
     places: dict[Level, Places]
-    patterns: QuantityPatterns
+    quantity_offsets: QuantityOffsets
     # Per building, aligned with park.buildings: what occupancy reports need of each.
     building_use: list[str]
     building_capacity: list[int]
@@ -340,7 +318,7 @@ def build_topology(park: Park) -> Topology:
         flow_type=np.asarray(flow_type, dtype=np.int64),
         flow_keys=[channel_keys[c] for c in flow_channel],
         places=places,
-        patterns=QuantityPatterns(),
+        quantity_offsets=QUANTITY_OFFSETS,
         building_use=[b.use.value for b in park.buildings],
         building_capacity=[b.occupant_capacity for b in park.buildings],
         building_workplace=[b.use in WORKPLACES for b in park.buildings],
