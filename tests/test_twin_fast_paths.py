@@ -24,8 +24,9 @@ from twin.counters import NEVER, advance_grouped, advance_once_each
 from twin.enterprises import financials, park_financials
 from twin.inputs import parse_monthly_inputs
 from twin.kpi_lines import KpiLines, kpi_lines, numeric_fields
-from twin.ledger import Ledger
-from twin.periods import GRANULARITIES, Calendar, split
+from twin.ledger import Ledger, oldest_kept
+from twin.periods import GRANULARITIES, Calendar, Granularity, split
+from twin.settings import Retention
 from twin.snapshot import TwinSnapshot, plain
 from twin.state import Twin, all_values, as_numbers, flatten, per_flow, values_as_numbers
 from twin.topology import Flow, Level
@@ -247,3 +248,38 @@ def test_kpi_lines_kept_from_tick_to_tick_are_the_lines_of_each_snapshot() -> No
         state = snapshot.to_dict()
         assert points(snapshot, state) == kpi_lines(park, snapshot, state)
         assert points(snapshot) == KpiLines(park)(snapshot)
+
+
+class CalendarPruned(Twin):
+    """A twin that asks the calendar for the oldest periods kept at every ingest."""
+
+    def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
+        calendar, retention = self.calendar, self.settings.retention
+        return {
+            g: oldest_kept(calendar, retention, g, calendar.start_of(g, watermark_ms))
+            for g in GRANULARITIES
+        }
+
+
+def test_the_oldest_periods_kept_are_the_calendars() -> None:
+    park = small_park()
+    settings = park.twin.model_copy(update={"retention": Retention(hours=2, days=2, years=1)})
+    fast, general = Twin(park, settings), CalendarPruned(park, settings)
+    start = int(datetime(2024, 2, 29, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() * 1000)
+    minute = 60_000
+    for k in range(1, 60):
+        ts = start + k * 7 * minute
+        batch = [Reading("m-plant", ts, {"energy_kwh": float(k)})]
+        if k % 9 == 0:  # a meter read twice long ago: periods older than those kept
+            old = ts - 5 * 60 * minute
+            batch += [
+                Reading("gas-1", old, {"gas_m3": float(k)}),
+                Reading("gas-1", old + minute, {"gas_m3": float(k + 1)}),
+            ]
+        fast.ingest(batch)
+        general.ingest(batch)
+        for g in GRANULARITIES:
+            kept, expected = fast.state.ledger.periods[g], general.state.ledger.periods[g]
+            assert list(kept) == list(expected)
+            assert all(np.array_equal(kept[s], expected[s]) for s in kept)
+    assert len(fast.state.ledger.periods[Granularity.HOUR]) == 2

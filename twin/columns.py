@@ -40,6 +40,16 @@ def floats_or_none(values: Floats) -> list[float | None]:
     return [v if v is not None and math.isfinite(v) else None for v in numbers]
 
 
+def floats_where(values: Floats, ok: Bools) -> list[float | None]:
+    """The values as Python floats where ``ok``, None elsewhere."""
+    if not ok.any():
+        return [None] * len(ok)
+    numbers: list[float | None] = values.tolist()
+    for i in np.flatnonzero(~ok).tolist():
+        numbers[i] = None
+    return numbers
+
+
 def ints_or_none(values: Ints, missing: Bools) -> list[int | None]:
     """The values as Python ints, None where ``missing``."""
     numbers: list[int | None] = values.tolist()

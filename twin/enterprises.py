@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from parktwin.park.model import Enterprise
 from twin.carbon import location_co2_t
-from twin.columns import RowTable
+from twin.columns import RowTable, floats_where
 from twin.energy import tce_by_carrier
 from twin.inputs import MonthlyInputs
 from twin.settings import ClassShares, Financials, PerMu, TwinSettings
@@ -332,11 +332,9 @@ def missing_by_enterprise(
 
 def indicator_rows(ratios: dict[str, RatioColumn]) -> list[dict[str, float | None]]:
     """Each enterprise's indicator values (None where missing), by indicator name."""
-    columns = [
-        [v if ok else None for v, ok in zip(r.values.tolist(), r.valid.tolist(), strict=True)]
-        for r in ratios.values()
-    ]
-    return [dict(zip(ratios, row, strict=True)) for row in zip(*columns, strict=True)]
+    columns = [floats_where(r.values, r.valid) for r in ratios.values()]
+    names = list(ratios)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def evaluate(

@@ -70,8 +70,26 @@ class Ledger:
 
     def prune(self, calendar: Calendar, retention: Retention, watermark_ms: int) -> None:
         """Drop periods older than the retention window before the watermark's period."""
+        self.prune_before(
+            {
+                granularity: oldest_kept(
+                    calendar, retention, granularity, calendar.start_of(granularity, watermark_ms)
+                )
+                for granularity in self.periods
+            }
+        )
+
+    def prune_before(self, oldest: dict[Granularity, int]) -> None:
+        """Drop the periods that start before the oldest one kept of their granularity."""
         for granularity, table in self.periods.items():
-            current = calendar.start_of(granularity, watermark_ms)
-            oldest = calendar.shift(granularity, current, 1 - keep_count(retention, granularity))
-            for start in [s for s in table if s < oldest]:
-                del table[start]
+            first = oldest[granularity]
+            if table and min(table) < first:
+                for start in [s for s in table if s < first]:
+                    del table[start]
+
+
+def oldest_kept(
+    calendar: Calendar, retention: Retention, granularity: Granularity, current_ms: int
+) -> int:
+    """The oldest period start the ledger keeps while the current period starts at current_ms."""
+    return calendar.shift(granularity, current_ms, 1 - keep_count(retention, granularity))

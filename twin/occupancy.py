@@ -9,7 +9,7 @@ from itertools import compress
 import numpy as np
 import numpy.typing as npt
 
-from twin.columns import RowTable
+from twin.columns import RowTable, floats_where
 from twin.indicator import ratio
 from twin.topology import Level, Topology
 
@@ -87,8 +87,7 @@ def ratios_or_none(
     positive, else None."""
     with np.errstate(divide="ignore", invalid="ignore"):
         top = numerator if scale is None else scale * numerator
-        values = (top / denominator).tolist()
-    return [v if ok else None for v, ok in zip(values, (denominator > 0).tolist(), strict=True)]
+        return floats_where(top / denominator, denominator > 0)
 
 
 def occupancy_report(
@@ -109,9 +108,7 @@ def occupancy_report(
     has_counter = counters_installed > 0
     online = counters_online > 0
     capacity = np.asarray(topology.building_capacity, dtype=np.float64)
-    persons = [
-        p if ok else None for p, ok in zip(persons_now.tolist(), online.tolist(), strict=True)
-    ]
+    persons = floats_where(persons_now, online)
     utilisation = ratios_or_none(persons_now, np.where(online, capacity, 0.0), 100.0)
     rows = RowTable(
         BuildingOccupancy,

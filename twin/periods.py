@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +23,10 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 MS_PER_HOUR = 3_600_000
+# Results of the calendar's methods kept (they are pure: same zone and arguments, same result).
+# A snapshot asks for the same starts and labels tick after tick; a Calendar holds only its
+# zone, and there is one per park, so keeping them in the method's cache costs nothing.
+CACHED = 4096
 
 
 class Granularity(StrEnum):
@@ -44,6 +49,7 @@ class Calendar:
         """The local wall-clock time of an epoch-ms instant."""
         return datetime.fromtimestamp(ts_ms / 1000, self.tz)
 
+    @lru_cache(maxsize=CACHED)  # noqa: B019
     def start_of(self, granularity: Granularity, ts_ms: int) -> int:
         """Start (epoch ms) of the period containing ``ts_ms``."""
         t = self.local(ts_ms)
@@ -55,6 +61,7 @@ class Calendar:
             return _ms(datetime(t.year, t.month, 1, tzinfo=self.tz))
         return _ms(datetime(t.year, 1, 1, tzinfo=self.tz))
 
+    @lru_cache(maxsize=CACHED)  # noqa: B019
     def shift(self, granularity: Granularity, start_ms: int, count: int) -> int:
         """Start of the period ``count`` periods after (negative: before) the one at start_ms."""
         t = self.local(start_ms)
@@ -76,6 +83,7 @@ class Calendar:
             starts.append(self.shift(granularity, starts[-1], 1))
         return np.asarray(starts, dtype=np.int64)
 
+    @lru_cache(maxsize=CACHED)  # noqa: B019
     def label(self, granularity: Granularity, start_ms: int) -> str:
         """A readable name of a period: 2024-03-05T14, 2024-03-05, 2024-03, 2024."""
         t = self.local(start_ms)
@@ -87,6 +95,7 @@ class Calendar:
             return t.strftime("%Y-%m")
         return t.strftime("%Y")
 
+    @lru_cache(maxsize=CACHED)  # noqa: B019
     def parse_label(self, granularity: Granularity, label: str) -> int:
         """Start (epoch ms) of the period a label names (the inverse of ``label``)."""
         formats = {

@@ -21,12 +21,13 @@ from parktwin.park.model import Park
 from twin.checkpoint import decode, encode
 from twin.counters import NEVER, Advance, advance, counter_delta, held_integral
 from twin.inputs import MonthlyInputs
+from twin.ledger import oldest_kept
 from twin.live import LiveState
 from twin.periods import GRANULARITIES, Calendar, Granularity, split
 from twin.report import build_snapshot
 from twin.settings import TwinSettings
 from twin.snapshot import TwinSnapshot
-from twin.topology import Flow, Topology, build_topology
+from twin.topology import Topology, build_topology
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -149,6 +150,8 @@ class Twin:
         self.state = LiveState.empty(self.topology)
         # Per granularity, the start and end of the latest period the calendar worked out.
         self._period: dict[Granularity, tuple[int, int]] = {}
+        # Per granularity, a current period's start and the oldest period start kept with it.
+        self._oldest: dict[Granularity, tuple[int, int]] = {}
 
     @property
     def watermark_ms(self) -> int | None:
@@ -176,9 +179,13 @@ class Twin:
         if len(channel):
             step = advance(channel, ts_ms, value, state.last_ts, state.last_value)
             duplicates, out_of_order = step.duplicates, step.out_of_order
-            last = np.flatnonzero(step.is_last)
-            state.last_ts[step.channel[last]] = step.ts_ms[last]
-            state.last_value[step.channel[last]] = step.value[last]
+            if step.is_last.all():  # each channel once (the usual case): every value is its last
+                state.last_ts[step.channel] = step.ts_ms
+                state.last_value[step.channel] = step.value
+            else:
+                last = np.flatnonzero(step.is_last)
+                state.last_ts[step.channel[last]] = step.ts_ms[last]
+                state.last_value[step.channel[last]] = step.value[last]
             resets = self._count(step)
         state.stats = replace(
             stats,
@@ -191,7 +198,24 @@ class Twin:
             counter_resets=stats.counter_resets + resets,
         )
         if state.watermark_ms != NEVER:
-            state.ledger.prune(self.calendar, self.settings.retention, state.watermark_ms)
+            state.ledger.prune_before(self._oldest_kept(state.watermark_ms))
+
+    def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
+        """Per granularity, the oldest period start the ledger keeps at this watermark, worked
+        out again only when the watermark leaves the current period the twin knows."""
+        oldest = {}
+        for granularity in GRANULARITIES:
+            known = self._period.get(granularity)
+            if known is not None and known[0] <= watermark_ms < known[1]:
+                current = known[0]
+            else:
+                current = self.calendar.start_of(granularity, watermark_ms)
+            kept = self._oldest.get(granularity)
+            if kept is None or kept[0] != current:
+                start = oldest_kept(self.calendar, self.settings.retention, granularity, current)
+                kept = self._oldest[granularity] = (current, start)
+            oldest[granularity] = kept[1]
+        return oldest
 
     def _count(self, step: Advance) -> int:
         """Add the consumption between accepted values to the ledger; return the resets seen."""
@@ -208,7 +232,7 @@ class Twin:
         reset &= counter
         amount = np.where(counter, delta, 0.0)
         # People counters: person-hours.
-        people = np.flatnonzero((topology.flow_type[flow] == Flow.PERSON_H) & ~counter)
+        people = np.flatnonzero(topology.channel_person_h[channel])
         if len(people):
             device = topology.channel_device[channel[people]]
             hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals

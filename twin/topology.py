@@ -175,6 +175,7 @@ class Topology:
     channel_hi: Floats
     channel_counter: Bools
     channel_flow: Ints  # flow index or -1
+    channel_person_h: Bools  # a people counter's reading, integrated to person-hours
     device_channels: list[dict[str, int]]
     flow_channel: Ints
     flow_device: Ints
@@ -311,6 +312,13 @@ def build_topology(park: Park) -> Topology:
         channel_lo=np.asarray([q.min_value for q in quantities], dtype=np.float64),
         channel_hi=np.asarray([q.max_value for q in quantities], dtype=np.float64),
         channel_counter=np.asarray([q.counter for q in quantities], dtype=np.bool_),
+        channel_person_h=np.asarray(
+            [
+                f >= 0 and flow_type[f] == Flow.PERSON_H and not q.counter
+                for f, q in zip(channel_flow, quantities, strict=True)
+            ],
+            dtype=np.bool_,
+        ),
         channel_flow=np.asarray(channel_flow, dtype=np.int64),
         device_channels=device_channels,
         flow_channel=np.asarray(flow_channel, dtype=np.int64),
