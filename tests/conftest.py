@@ -45,6 +45,15 @@ def require_binary(name: str) -> str:
     pytest.skip(message)
 
 
+def _thread_state(stat: Path) -> str:
+    """A thread's state letter from /proc/<pid>/task/<tid>/stat ("" once it has gone)."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return ""
+    return text[text.rindex(")") + 2]  # the name, in parentheses, may itself hold spaces
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as sock:
@@ -117,8 +126,18 @@ class ServerProcess:
             self.process.wait()
 
     def freeze(self) -> None:
+        """Stop the server (SIGSTOP) and return once every thread of it has stopped: the signal
+        is delivered asynchronously, and a thread still running could answer one more request."""
         assert self.process is not None
         self.process.send_signal(signal.SIGSTOP)
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = [_thread_state(stat) for stat in tasks.glob("*/stat")]
+            if states and all(state in "tT" for state in states):
+                return
+            time.sleep(0.005)
+        raise RuntimeError(f"{self.command[0]} did not stop within 5 s of SIGSTOP")
 
     def thaw(self) -> None:
         assert self.process is not None
