@@ -8,6 +8,7 @@ the service's KPI points, whose series keys and field templates are kept from ti
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -248,6 +249,23 @@ def test_kpi_lines_kept_from_tick_to_tick_are_the_lines_of_each_snapshot() -> No
         state = snapshot.to_dict()
         assert points(snapshot, state) == kpi_lines(park, snapshot, state)
         assert points(snapshot) == KpiLines(park)(snapshot)
+        # Without the snapshot's place columns, every place row goes the general way.
+        assert points(snapshot, state) == points(replace(snapshot, periods={}), state)
+
+
+def test_place_points_of_non_finite_totals_are_made_from_the_rows() -> None:
+    park = demo_park()
+    twin = Twin(park)
+    for batch in day_batches():
+        twin.ingest(batch)
+    snapshot = twin.snapshot()
+    snapshot.periods["day"].buildings.values[0, 1] = float("nan")  # a figure missing: left out
+    state = snapshot.to_dict()
+    assert state["periods"]["day"]["buildings"][0]["pv_kwh"] is None
+    points = KpiLines(park)
+    lines = points(snapshot, state)
+    assert lines == points(replace(snapshot, periods={}), state)
+    assert any(line.startswith("twin_place,") and "pv_kwh" not in line for line in lines)
 
 
 class CalendarPruned(Twin):

@@ -20,13 +20,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from math import isfinite
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
+
 from collectors.lineprotocol import escape_field_key, format_fields, line, series_key
 from parktwin.park.model import Park
-from twin.snapshot import TwinSnapshot
+from twin.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
 
 Fields = dict[str, float | bool | str]
 Tags = dict[str, str]
@@ -110,13 +113,18 @@ class KpiLines:
         self.park = park
         self._series: dict[tuple[str, ...], str] = {}
         self._plans: dict[tuple[tuple[str, ...], tuple[type, ...]], RowPlan | None] = {}
+        # Per period and level: the place ids and each place's series key and a space.
+        self._table_keys: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        # The field set of a place row whose numbers are all floats.
+        plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
+        self._place_template = plan.template if plan is not None else None
 
     def __call__(self, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
         """Line-protocol points of a snapshot (``state`` is its ``to_dict()``, when made)."""
         if snapshot.watermark_ms is None:
             return []
         data = state if state is not None else snapshot.to_dict()
-        return [p for p in self._lines(data, snapshot.watermark_ms) if p is not None]
+        return [p for p in self._lines(snapshot, data, snapshot.watermark_ms) if p is not None]
 
     def _key(self, cache_key: tuple[str, ...], measurement: str, tags: Callable[[], Tags]) -> str:
         found = self._series.get(cache_key)
@@ -138,7 +146,32 @@ class KpiLines:
         fields = numeric_fields(row)
         return format_fields(fields) if fields else None
 
-    def _lines(self, state: dict[str, Any], ts: int) -> Iterator[str | None]:
+    def _table_lines(
+        self, period: str, level: str, table: PlaceTable, tags: Tags, ts: int
+    ) -> list[str]:
+        """The points of one level's places of a period, made from the snapshot's columns of
+        finite floats: what ``_row_fields`` makes of each row of ``table.rows()``."""
+        cached = self._table_keys.get((period, level))
+        if cached is None or not (cached[0] is table.ids or cached[0] == table.ids):
+            keys = [
+                self._key(
+                    ("twin_place", period, level, place),
+                    "twin_place",
+                    lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
+                )
+                + " "
+                for place in table.ids
+            ]
+            cached = self._table_keys[(period, level)] = (table.ids, keys)
+        template = self._place_template
+        if template is None:
+            return []  # no fields: no points
+        fields = map(template.__mod__, map(tuple, table.values.tolist()))
+        return list(map(str.__add__, map(str.__add__, cached[1], fields), repeat(f" {ts}")))
+
+    def _lines(
+        self, snapshot: TwinSnapshot, state: dict[str, Any], ts: int
+    ) -> Iterator[str | None]:
         park, series = self.park, self._series
         base = {"park": park.park.id}
         for period, report in (state.get("periods") or {}).items():
@@ -151,7 +184,13 @@ class KpiLines:
                 lambda: tags | {"hour_of_day": hour} if hour else tags,  # noqa: B023
             )
             yield _point_text(key, numeric_fields(report["balance"]), ts)
+            tables = snapshot.periods.get(period)
             for level in ("buildings", "zones", "enterprises"):
+                table = getattr(tables, level, None)
+                if isinstance(table, PlaceTable) and np.isfinite(table.values).all():
+                    # Every field a finite float: the rows' fields straight from the columns.
+                    yield from self._table_lines(period, level, table, tags, ts)
+                    continue
                 for place in report[level]:
                     place_key: tuple[str, ...] = ("twin_place", period, level, place["id"])
                     key = series.get(place_key) or self._key(
