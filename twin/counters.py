@@ -103,6 +103,9 @@ def advance_once_each(
     nothing downstream depends on when no channel repeats)."""
     state_ts = last_ts[channel]
     accepted = ts_ms > state_ts
+    if accepted.all():  # the usual case: every value is newer than its channel's last
+        ones = np.ones(len(channel), dtype=np.bool_)
+        return Advance(channel, ts_ms, value, state_ts, last_value[channel], ones, 0, 0)
     duplicates = int(np.count_nonzero(~accepted & (ts_ms == state_ts)))
     out_of_order = int(np.count_nonzero(~accepted)) - duplicates
     idx = np.flatnonzero(accepted)

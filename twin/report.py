@@ -70,7 +70,7 @@ class View:
     calendar: Calendar
     state: LiveState
     _starts: dict[tuple[Granularity, int], int] = field(default_factory=dict, init=False)
-    _park_flows: dict[tuple[Granularity, int], Floats] = field(default_factory=dict, init=False)
+    _totals: dict[tuple[Level, Granularity, int], Floats] = field(default_factory=dict, init=False)
     _money: dict[tuple[int, tuple[str, ...]], list[PeriodFinancials | None]] = field(
         default_factory=dict, init=False
     )
@@ -99,13 +99,18 @@ class View:
     def flows(self, granularity: Granularity, start_ms: int) -> Floats:
         return self.state.ledger.totals(granularity, start_ms)
 
-    def park_flows(self, granularity: Granularity, start_ms: int) -> Floats:
-        key = (granularity, start_ms)
-        found = self._park_flows.get(key)
+    def place_totals(self, level: Level, granularity: Granularity, start_ms: int) -> Floats:
+        """Per-place totals of one period at one level (``Places.totals``), made once; read
+        only."""
+        key = (level, granularity, start_ms)
+        found = self._totals.get(key)
         if found is None:
-            found = self.topology.places[Level.PARK].totals(self.flows(granularity, start_ms))[0]
-            self._park_flows[key] = found
+            found = self.topology.places[level].totals(self.flows(granularity, start_ms))
+            self._totals[key] = found
         return found
+
+    def park_flows(self, granularity: Granularity, start_ms: int) -> Floats:
+        return self.place_totals(Level.PARK, granularity, start_ms)[0]
 
     def balance(self, granularity: Granularity, start_ms: int) -> EnergyBalance:
         conversion = self.settings.conversion
@@ -183,9 +188,7 @@ def period_reports(view: View) -> dict[str, PeriodReport]:
     places = view.topology.places
     starts = {g: view.start(g) for g in GRANULARITIES}
     totals = [
-        places[level].totals(view.flows(g, starts[g]))
-        for g in GRANULARITIES
-        for level in PERIOD_LEVELS
+        view.place_totals(level, g, starts[g]) for g in GRANULARITIES for level in PERIOD_LEVELS
     ]
     # Every place of every period in one go (the same arithmetic row by row), then cut apart.
     values = place_values(np.concatenate(totals), view.settings)
@@ -321,8 +324,7 @@ def enterprise_evaluation(view: View) -> EnterpriseEvaluation:
     ]
     labels = {view.label(Granularity.MONTH, m): m for m in month_starts}
     months = list(labels)
-    places = view.topology.places[Level.ENTERPRISE]
-    per_year = places.totals(view.flows(Granularity.YEAR, year_start))
+    per_year = view.place_totals(Level.ENTERPRISE, Granularity.YEAR, year_start)
     per_month: dict[str, Floats] = {}  # made when an enterprise reports by month
     flows = per_year.copy()
     money = view.money(year, months)
@@ -331,7 +333,7 @@ def enterprise_evaluation(view: View) -> EnterpriseEvaluation:
             # The energy of the months the figures cover.
             for m in figures.months:
                 if m not in per_month:
-                    per_month[m] = places.totals(view.flows(Granularity.MONTH, labels[m]))
+                    per_month[m] = view.place_totals(Level.ENTERPRISE, Granularity.MONTH, labels[m])
             flows[i] = sum((per_month[m][i] for m in figures.months), np.zeros(per_year.shape[1]))
     return evaluate(year, view.park.enterprises, money, flows, view.settings)
 
