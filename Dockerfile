@@ -11,6 +11,7 @@ COPY simulators ./simulators
 COPY twin ./twin
 COPY alerts ./alerts
 COPY dashboards ./dashboards
+COPY programs ./programs
 RUN pip install . && useradd --system --home-dir /var/lib/parktwin parktwin \
     && mkdir -p /var/lib/parktwin && chown parktwin /var/lib/parktwin
 

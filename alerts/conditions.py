@@ -9,10 +9,10 @@ from __future__ import annotations
 from alerts.baseline import BaseLoad
 from alerts.forecast import HourProfile, forecast_period
 from alerts.lifecycle import Condition
-from alerts.rules import BudgetRule, CarbonRule, DemandRule, WasteRule
 from alerts.series import CumulativeTrack
 from alerts.view import SnapshotView
-from twin.periods import Calendar, Granularity
+from parktwin.park.alerts import BudgetRule, CarbonRule, DemandRule, WasteRule
+from parktwin.periods import Calendar, Granularity
 
 MS_PER_HOUR = 3_600_000
 UNKNOWN = Condition(None, False, 0.0, 0.0, "", "")

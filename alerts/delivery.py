@@ -21,10 +21,10 @@ import aiohttp
 from alerts.formats import accepted, render
 from alerts.lines import alert_line
 from alerts.outbox import Delivery, Outbox
-from alerts.settings import ReceiverSettings
 from alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, dingtalk_url, sign
-from collectors.writer import PointWriter, WriteError, is_retryable_status, parse_retry_after
+from parktwin.alert_settings import ReceiverSettings
 from parktwin.backoff import backoff_s
+from parktwin.influx.writer import PointWriter, WriteError, is_retryable_status, parse_retry_after
 
 log = logging.getLogger(__name__)
 

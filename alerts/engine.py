@@ -20,7 +20,9 @@ from alerts.baseline import BaseLoad
 from alerts.fingerprint import fingerprint
 from alerts.forecast import HourProfile
 from alerts.lifecycle import Change, Condition, Phase, Tracked, step
-from alerts.rules import (
+from alerts.series import CumulativeTrack
+from alerts.view import SnapshotView, place_name
+from parktwin.park.alerts import (
     FORECAST_SUFFIX,
     BudgetRule,
     CarbonRule,
@@ -29,11 +31,9 @@ from alerts.rules import (
     SilenceRule,
     WasteRule,
 )
-from alerts.series import CumulativeTrack
-from alerts.view import SnapshotView, place_name
 from parktwin.park.model import Park
-from twin.periods import MS_PER_HOUR, Calendar, Granularity
-from twin.snapshot import TwinSnapshot
+from parktwin.periods import MS_PER_HOUR, Calendar, Granularity
+from twin.state.snapshot import TwinSnapshot
 
 CO2_TRACK, TCE_TRACK = "carbon|co2_t", "carbon|energy_tce"
 

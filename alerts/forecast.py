@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from twin.periods import Calendar, Granularity
+from parktwin.periods import Calendar, Granularity
 
 HOURS_A_WEEK = 168
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.lineprotocol import format_fields, line, series_key
+from parktwin.influx.lineprotocol import format_fields, line, series_key
 
 
 def alert_line(payload: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from twin.atomic import atomic_write
+from parktwin.atomic import atomic_write
 
 FAILED = "failed"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from alerts.engine import AlertEvent
 from alerts.fingerprint import idempotency_key
-from alerts.rules import split_place
 from alerts.view import place_name
+from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
 
 PAYLOAD_VERSION = 1

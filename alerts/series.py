@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from twin.periods import MS_PER_HOUR, Calendar, Granularity
+from parktwin.periods import MS_PER_HOUR, Calendar, Granularity
 
 # Hours are learnt only when the samples either side of them are this close: across a longer
 # gap (the service was down) how the energy spread over the hours is unknown.

@@ -1,4 +1,7 @@
-"""Alerts inside the twin service: evaluate each snapshot, announce changes, deliver them.
+"""Alerts on the twin's snapshots: evaluate each snapshot, announce changes, deliver them.
+
+A program attaches the service to the twin (``programs.wiring``); the twin knows it only as a
+snapshot listener.
 
 ``on_snapshot`` runs in the twin's tick and does only quick work: evaluate the rules, write the
 changes to the outbox (file I/O in a thread), queue retained MQTT messages. ``deliver`` is its
@@ -30,13 +33,15 @@ from alerts.delivery import (
 from alerts.engine import AlertEngine, AlertEvent, load_state
 from alerts.outbox import Outbox
 from alerts.payload import alert_payload
-from alerts.rules import SEVERITY_RANK, reference_errors
-from collectors.writer import PointWriter, make_writer
+from parktwin.atomic import atomic_write
 from parktwin.config import Settings
 from parktwin.contract.topics import alert as alert_topic
+from parktwin.influx.factory import make_writer
+from parktwin.influx.writer import PointWriter
+from parktwin.park.alerts import SEVERITY_RANK
 from parktwin.park.model import Park
-from twin.atomic import atomic_write
-from twin.snapshot import TwinSnapshot
+from parktwin.park.references import alert_reference_errors
+from twin.state.snapshot import TwinSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,7 @@ class AlertService:
     """One park's alert engine, outbox and delivery."""
 
     def __init__(self, park: Park, settings: Settings, publish: Publish) -> None:
-        errors = reference_errors(park)
+        errors = alert_reference_errors(park)
         if errors:
             raise ValueError(
                 "; ".join(".".join(str(p) for p in path) + f": {msg}" for path, msg in errors)
@@ -108,6 +113,23 @@ class AlertService:
             await self._save()
         if self._writer is not None:
             await self._writer.aclose()
+
+    def active_alerts(self) -> list[dict[str, Any]]:
+        """The alerts firing now, most severe first, as the fields a screen shows."""
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        shown = []
+        for event in self.engine.active():
+            payload = alert_payload(self.park, event, None)
+            shown.append(
+                {
+                    "fingerprint": event.fingerprint,
+                    "severity": payload["severity"],
+                    "rule": payload["rule"],
+                    "place": payload["place"],
+                    "summary": payload["summary"],
+                }
+            )
+        return sorted(shown, key=lambda a: (rank.get(a["severity"], 9), a["rule"]))
 
     def _payload(self, event: AlertEvent) -> dict[str, Any]:
         return alert_payload(self.park, event, self.settings.dashboard_url)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.rules import split_place
+from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
-from twin.snapshot import PeriodReport, PlaceTotals, TwinSnapshot
+from twin.state.snapshot import PeriodReport, PlaceTotals, TwinSnapshot
 
 LEVEL_LISTS = {"building": "buildings", "zone": "zones", "enterprise": "enterprises"}
 

@@ -29,14 +29,15 @@ from typing import Any
 from ingest_rate import payloads, publish_backlog, register_session
 from servers import InfluxDB1, Mosquitto
 
-from alerts.rules import AlertSettings, DemandRule
 from collectors.service import Collector
 from parktwin.config import load_settings
 from parktwin.contract import topics
+from parktwin.park.alerts import AlertSettings, DemandRule
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
-from twin.service import TwinService
+from programs.wiring import attach_alerts
+from twin.service.service import TwinService
 
 
 def hanging_receiver() -> tuple[int, socket.socket]:
@@ -108,6 +109,7 @@ async def drain(
     publish_backlog(broker.port, payloads(park, count))
     collector = Collector(park, settings)
     twin = TwinService(park, settings)
+    alerts = attach_alerts(twin)
     stop = asyncio.Event()
     start = time.perf_counter()
     async with asyncio.TaskGroup() as group:
@@ -121,13 +123,13 @@ async def drain(
             await asyncio.sleep(0.01)
         await asyncio.sleep(1.0)
         stop.set()
-    stats = twin.alerts.dispatcher.stats
+    stats = alerts.dispatcher.stats
     return {
         "rate": count / elapsed,
-        "fired": sum(1 for _ in twin.alerts.engine.active()),
+        "fired": sum(1 for _ in alerts.engine.active()),
         "attempts": stats.attempts,
         "delivered": stats.delivered,
-        "webhook_pending": twin.alerts.outbox.count("ops"),
+        "webhook_pending": alerts.outbox.count("ops"),
         "reconnects": collector.intake.reconnects + twin.intake.reconnects,
     }
 

@@ -1,5 +1,5 @@
 """The consumers under test, each started as its own process so that its memory and CPU are
-its own: parktwin's collector (``python -m parktwin collect``), the bare paho consumer, the bare
+its own: parktwin's collector (``python -m programs collect``), the bare paho consumer, the bare
 consumer on parktwin's own MQTT client, the naive collector, and ``mosquitto_sub``."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def start_collector(
     command = [
         sys.executable,
         "-m",
-        "parktwin",
+        "programs",
         "collect",
         "--park",
         str(park_file),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from influxdb_client import Point, WritePrecision
 
-from collectors.lineprotocol import format_fields, line, series_key
+from parktwin.influx.lineprotocol import format_fields, line, series_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Starts mosquitto and InfluxDB 1.x on loopback, a 10,000-device park (electricity sub-meters),
 and measures in the same run:
-  - backlog drain: parktwin's collector (``python -m parktwin collect``), a bare paho consumer
+  - backlog drain: parktwin's collector (``python -m programs collect``), a bare paho consumer
     (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT client (a
     tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a naive collector
     (one InfluxDB write per message), with the ratios between them;

@@ -3,7 +3,7 @@
 A synthetic park of N devices (sub-meters, people counters, gas meters, PV inverters, one grid
 meter; 20 devices a building, 5 buildings an enterprise, 10 zones) receives one round of
 readings per tick. Each tick is timed as ``Twin.ingest`` + ``Twin.snapshot`` and, apart, the
-rest of what the twin service does with every snapshot (``twin/service.py``, ``_tick``):
+rest of what the twin service does with every snapshot (``twin/service/service.py``, ``_tick``):
 ``TwinSnapshot.to_dict`` (the snapshot keeps its per-device columns as arrays and makes the
 lists there), then the KPI summary and the KPI line-protocol points. The service tick is the
 sum of the three: the CPU time a tick costs the service, less its I/O. The baseline, measured
@@ -31,9 +31,9 @@ from bench_park import synthetic_park
 
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
-from twin.kpi_lines import KpiLines
-from twin.state import Twin
-from twin.summary import kpi_summary
+from twin.service.kpi_lines import KpiLines
+from twin.state.summary import kpi_summary
+from twin.state.twin import Twin
 
 T0_MS = 1_709_568_000_000  # 2024-03-05 00:00 Asia/Shanghai
 TICK_MS = 60_000
@@ -85,7 +85,7 @@ def measure(devices: int, ticks: int) -> dict[str, float]:
     building_of = {d.id: d.building or "" for d in park.devices}
     last: dict[str, float] = {}
     baseline(readings, last, building_of)
-    # As the service does once started (twin/service.py): what lives as long as the twin is
+    # As the service does once started (twin/service/service.py): what lives as long as the twin is
     # kept out of the garbage collector's generations.
     gc.collect()
     gc.freeze()

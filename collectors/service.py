@@ -23,10 +23,11 @@ from collectors.spool import Spool
 from collectors.stats import CollectorStats
 from collectors.store import DurableStore
 from collectors.tagging import render, series_keys
-from collectors.writer import PointWriter, make_writer
 from parktwin.config import Settings
 from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError
+from parktwin.influx.factory import make_writer
+from parktwin.influx.writer import PointWriter
 from parktwin.intake import Intake
 from parktwin.park.model import Park
 from parktwin.validation import Limits, validate_message

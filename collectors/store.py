@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 
 from collectors.spool import Spool, SpoolFullError
 from collectors.stats import CollectorStats
-from collectors.writer import PointWriter, WriteError
 from parktwin.backoff import backoff_s
 from parktwin.config import CollectorSettings
+from parktwin.influx.writer import PointWriter, WriteError
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from collectors.lineprotocol import format_fields, line, series_key
 from parktwin.contract.reading import Reading
+from parktwin.influx.lineprotocol import format_fields, line, series_key
 from parktwin.park.model import Park
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from alerts.settings import AlertServiceSettings
+from parktwin.alert_settings import AlertServiceSettings
 from parktwin.secret_files import secret_from_file
 
 

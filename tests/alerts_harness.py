@@ -18,7 +18,7 @@ from alerts.engine import AlertEngine, AlertEvent
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
-from twin.state import Twin
+from twin.state.twin import Twin
 
 TZ = ZoneInfo("Asia/Shanghai")
 MINUTE = 60_000

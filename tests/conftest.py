@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from parktwin.demo.broker import mosquitto_config
+from programs.demo.broker import mosquitto_config
 
 # The one user of ``secured_mosquitto``.
 USER, PASSWORD = "sim", "s3cret-pw"

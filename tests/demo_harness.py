@@ -33,7 +33,7 @@ class DemoRun:
         env = dict(os.environ)
         # Nothing listens there: the demo must run, and say so, without a database.
         env["PARKTWIN_INFLUX__URL"] = f"http://127.0.0.1:{free_port()}"
-        command = [sys.executable, "-m", "parktwin", "demo", "--state-dir", str(self.state_dir)]
+        command = [sys.executable, "-m", "programs", "demo", "--state-dir", str(self.state_dir)]
         self.process = subprocess.Popen(
             [*command, "--api-port", "0", "--refresh-s", "1", *self.args],
             stdout=subprocess.PIPE,

@@ -16,8 +16,8 @@ from small_park import small_park
 from test_twin_service import twin_settings
 
 from parktwin.config import ApiSettings
-from twin.http_api import build_app
-from twin.service import TwinService
+from twin.service.http_api import build_app
+from twin.service.service import TwinService
 
 pytestmark = pytest.mark.integration
 

@@ -79,7 +79,7 @@ def run_parktwin(command: str, env: dict[str, str], seconds: float, folder: Path
     log = folder / f"{command}-{uuid.uuid4().hex[:6]}.log"
     with log.open("wb") as out:
         subprocess.run(
-            [sys.executable, "-m", "parktwin", command, "--log-level", "DEBUG",
+            [sys.executable, "-m", "programs", command, "--log-level", "DEBUG",
              "--duration", str(seconds)],
             env=os.environ | env, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=True,
         )  # fmt: skip
@@ -157,7 +157,7 @@ async def test_twin_logs_no_secret_at_debug_and_answers_a_wrong_token_without_ec
     log = tmp_path / "twin.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: ASYNC220 - started once, then awaited off the loop
-            [sys.executable, "-m", "parktwin", "twin", "--log-level", "DEBUG", "--duration", "8"],
+            [sys.executable, "-m", "programs", "twin", "--log-level", "DEBUG", "--duration", "8"],
             env=os.environ | env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -20,7 +20,8 @@ from conftest import InfluxDatabase, Mosquitto
 from alerts.service import alert_topic
 from parktwin.config import load_settings
 from parktwin.mqtt import make_client
-from twin.service import TwinService
+from programs.wiring import attach_alerts
+from twin.service.service import TwinService
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +97,8 @@ async def test_an_alert_is_retained_written_for_grafana_and_delivered_once_each_
         alerts={"folder": tmp_path / "alerts", "receivers": {"ops": {"url": receiver.url}}},
     )
     service = TwinService(park, settings)
-    fingerprint = service.alerts.engine.watches[0].fingerprint
+    alerts = attach_alerts(service)
+    fingerprint = alerts.engine.watches[0].fingerprint
     topic = alert_topic(park.park.id, fingerprint)
     try:
         async with running(service):
@@ -110,7 +112,7 @@ async def test_an_alert_is_retained_written_for_grafana_and_delivered_once_each_
             await wait_until(lambda: len(receiver.requests) == 2, 30)
             await asyncio.sleep(1.0)  # more ticks: no more messages
             assert await retained(settings, topic) is None  # cleared by the empty message
-            await wait_until(lambda: service.alerts.outbox.count("_influxdb") == 0, 30)
+            await wait_until(lambda: alerts.outbox.count("_influxdb") == 0, 30)
     finally:
         await receiver.stop()
     assert [orjson.loads(r.body)["state"] for r in receiver.requests] == ["firing", "resolved"]

@@ -27,7 +27,7 @@ from alerts.service import AlertService, alert_topic
 from parktwin.config import Settings, load_settings
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
-from twin.state import Twin
+from twin.state.twin import Twin
 
 SECRET = "s3cret-for-tests"
 START = local_ms("2026-03-03T09:00")

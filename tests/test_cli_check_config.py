@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from parktwin.cli import app
+from programs.cli import app
 
 
 def test_the_bundled_demo_park_is_valid_and_summarised() -> None:

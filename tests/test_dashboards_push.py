@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from dashboards.catalogue import dashboards
 from dashboards.datasource import DATASOURCE_NAME, DATASOURCE_UID, datasource_body
 from dashboards.push import PushError, push
-from parktwin.cli import app
 from parktwin.config import load_settings
+from programs.cli import app
 
 TOKEN = "grafana-service-account-token"
 

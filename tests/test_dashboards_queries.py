@@ -24,7 +24,7 @@ from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from simulators.run import SimulatorOptions, run_simulator
-from twin.service import TwinService
+from twin.service.service import TwinService
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ SIMULATED_START = "2026-03-02T00:00:00+08:00"  # a Monday
 
 def parktwin(*args: str, env: dict[str, str], timeout_s: float = 120) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "parktwin", *args],
+        [sys.executable, "-m", "programs", *args],
         env=os.environ | env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -71,7 +71,7 @@ def run_pipeline(
             [
                 sys.executable,
                 "-m",
-                "parktwin",
+                "programs",
                 "simulate",
                 "--speed",
                 "0",

@@ -130,7 +130,7 @@ async def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(
 
 
 class CollectorProcess:
-    """``python -m parktwin collect`` in a subprocess, logging to a file, killable."""
+    """``python -m programs collect`` in a subprocess, logging to a file, killable."""
 
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
         self.folder = folder
@@ -146,7 +146,7 @@ class CollectorProcess:
         self.runs += 1
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "parktwin", "collect", "--log-level", "INFO"],
+                [sys.executable, "-m", "programs", "collect", "--log-level", "INFO"],
                 env=os.environ | self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

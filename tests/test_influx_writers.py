@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from conftest import InfluxDatabase, InfluxDB1, ServerProcess, VictoriaMetrics, http_request
 
-from collectors.influx_v1 import InfluxV1Writer
-from collectors.influx_v2 import InfluxV2Writer
-from collectors.lineprotocol import format_fields, line, series_key
-from collectors.writer import PointWriter, WriteError, make_writer
 from parktwin.config import InfluxApi, InfluxSettings
+from parktwin.influx.factory import make_writer
+from parktwin.influx.lineprotocol import format_fields, line, series_key
+from parktwin.influx.v1 import InfluxV1Writer
+from parktwin.influx.v2 import InfluxV2Writer
+from parktwin.influx.writer import PointWriter, WriteError
 
 TS = 1767225600000  # 2026-01-01T00:00:00Z
 TOKEN = "tok-Secret-7f3a9c"

@@ -19,7 +19,7 @@ from conftest import InfluxDatabase, VictoriaMetrics, http_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.lineprotocol import format_fields, line, series_key
+from parktwin.influx.lineprotocol import format_fields, line, series_key
 
 # --- a reader with InfluxDB 1.x's rules: "\X" is X only for the characters X that need it --
 

@@ -20,7 +20,7 @@ from parktwin.contract.quantities import KINDS, QUANTITIES
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.contract.senml import UNITS, decode_senml
 from parktwin.validation import Limits, validate_message
-from twin.inputs import MonthlyInputs, MonthlyInputsError, parse_monthly_inputs
+from twin.model.inputs import MonthlyInputs, MonthlyInputsError, parse_monthly_inputs
 
 PARK = small_park("p1")
 LIMITS = Limits.from_settings(CollectorSettings())

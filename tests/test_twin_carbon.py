@@ -6,9 +6,9 @@ import pytest
 
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
-from twin.carbon import progress, straight_line
-from twin.settings import Targets
-from twin.state import Twin
+from parktwin.park.twin import Targets
+from twin.indicators.carbon import progress, straight_line
+from twin.state.twin import Twin
 
 TARGETS = Targets(baseline_year=2020, baseline_net_co2_t=1000, target_year=2030)
 MONTHS = [f"2023-{m:02}" for m in range(1, 13)]

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from test_twin_day import PARK, day_batches, demo_park
 
+from parktwin.atomic import atomic_write
 from parktwin.park.loader import parse_park
-from twin.atomic import atomic_write
-from twin.checkpoint import CheckpointError
-from twin.inputs import MonthlyInputs
-from twin.state import Twin
+from twin.model.checkpoint import CheckpointError
+from twin.model.inputs import MonthlyInputs
+from twin.state.twin import Twin
 
 
 def test_restart_mid_day_equals_an_uninterrupted_run(tmp_path: Path) -> None:

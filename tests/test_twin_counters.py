@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
-from twin.counters import NEVER, advance
-from twin.periods import Calendar, Granularity, split
-from twin.state import Twin
+from parktwin.periods import Calendar, Granularity, split
+from twin.model.counters import NEVER, advance
+from twin.state.twin import Twin
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

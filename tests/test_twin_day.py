@@ -17,8 +17,8 @@ import pytest
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
-from twin.snapshot import TwinSnapshot
-from twin.state import Twin
+from twin.state.snapshot import TwinSnapshot
+from twin.state.twin import Twin
 
 TZ = ZoneInfo("Asia/Shanghai")
 H = 3_600_000

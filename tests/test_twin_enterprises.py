@@ -6,9 +6,9 @@ import pytest
 
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
-from twin.enterprises import grades
-from twin.settings import ClassShares
-from twin.state import Twin
+from parktwin.park.twin import ClassShares
+from twin.indicators.enterprises import grades
+from twin.state.twin import Twin
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 7, 10, 20, 33, 100])

@@ -19,18 +19,18 @@ from hypothesis import strategies as st
 from small_park import small_park
 from test_twin_day import day_batches, day_snapshot, demo_park
 
-from collectors.lineprotocol import format_fields
 from parktwin.contract.reading import Reading
-from twin.counters import NEVER, advance_grouped, advance_once_each
-from twin.enterprises import financials, park_financials
-from twin.inputs import parse_monthly_inputs
-from twin.kpi_lines import KpiLines, kpi_lines, numeric_fields
-from twin.ledger import Ledger, oldest_kept
-from twin.periods import GRANULARITIES, Calendar, Granularity, split
-from twin.settings import Retention
-from twin.snapshot import TwinSnapshot, plain
-from twin.state import Twin, all_values, as_numbers, flatten, per_flow, values_as_numbers
-from twin.topology import Flow, Level
+from parktwin.influx.lineprotocol import format_fields
+from parktwin.park.twin import Retention
+from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
+from twin.indicators.enterprises import financials, park_financials
+from twin.model.counters import NEVER, advance_grouped, advance_once_each
+from twin.model.inputs import parse_monthly_inputs
+from twin.model.ledger import Ledger, oldest_kept
+from twin.model.topology import Flow, Level
+from twin.service.kpi_lines import KpiLines, kpi_lines, numeric_fields
+from twin.state.snapshot import TwinSnapshot, plain
+from twin.state.twin import Twin, all_values, as_numbers, flatten, per_flow, values_as_numbers
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

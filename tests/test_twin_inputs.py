@@ -6,8 +6,8 @@ import orjson
 import pytest
 from test_twin_day import day_batches, demo_park
 
-from twin.inputs import MonthlyInputsError, parse_monthly_inputs
-from twin.state import Twin
+from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
+from twin.state.twin import Twin
 
 
 def test_parse_monthly_inputs() -> None:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
-from twin.inputs import MonthlyInputs
-from twin.settings import TwinSettings
-from twin.state import Twin
+from parktwin.park.twin import TwinSettings
+from twin.model.inputs import MonthlyInputs
+from twin.state.twin import Twin
 
 TZ = ZoneInfo("Asia/Shanghai")
 H = 3_600_000

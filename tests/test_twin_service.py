@@ -27,7 +27,7 @@ from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
 from simulators.run import SimulatorOptions, run_simulator
-from twin.service import TwinService
+from twin.service.service import TwinService
 
 pytestmark = pytest.mark.integration
 
@@ -243,7 +243,7 @@ async def test_monthly_inputs_published_by_the_cli_reach_the_twin_and_fill_missi
     bad.write_text('{"month": "2026-13", "solid_waste_utilised_t": -1}')
     settings = twin_settings(mosquitto, influxdb, tmp_path / "cp")
     service = TwinService(park, settings)
-    command = [sys.executable, "-m", "parktwin", "inputs", "--park", str(park_file)]
+    command = [sys.executable, "-m", "programs", "inputs", "--park", str(park_file)]
     broker = ["--broker", f"127.0.0.1:{mosquitto.port}"]
     refused = await asyncio.to_thread(
         subprocess.run, [*command, str(bad), *broker], capture_output=True, text=True

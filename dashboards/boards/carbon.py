@@ -15,7 +15,7 @@ from dashboards.boards.common import (
 from dashboards.i18n import Labels
 from dashboards.influxql import Select, equals, fn
 from dashboards.model import Dashboard, Target, falling
-from twin.settings import ZeroCarbonThresholds
+from parktwin.park.twin import ZeroCarbonThresholds
 
 YEAR = equals("period", "year")
 

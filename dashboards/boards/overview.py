@@ -20,7 +20,7 @@ from dashboards.boards.common import (
 from dashboards.i18n import Labels
 from dashboards.influxql import Column, Select, equals, fn
 from dashboards.model import Dashboard, Panel, Step, Target, falling, rising
-from twin.settings import ZeroCarbonThresholds
+from parktwin.park.twin import ZeroCarbonThresholds
 
 # A day of the demo park is about 400 MWh; a real park sets its own in the variable.
 DEFAULT_DAILY_BUDGET_KWH = 450_000

@@ -9,14 +9,12 @@ A JSON array is read as SenML (RFC 8428) instead, see :mod:`parktwin.contract.se
 
 from __future__ import annotations
 
-import math
-
 import orjson
 
-from parktwin.contract.quantities import QUANTITIES
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.contract.senml import decode_senml
 from parktwin.contract.timestamps import parse_ts_ms
+from parktwin.contract.values import check_value
 
 VERSION = 1
 
@@ -27,27 +25,6 @@ def encode(reading: Reading) -> bytes:
     if reading.seq is not None:
         body["seq"] = reading.seq
     return orjson.dumps(body)
-
-
-def check_value(name: str, value: object) -> float:
-    """A quantity's value as a float, or PayloadError naming the quantity and what is wrong."""
-    quantity = QUANTITIES.get(name)
-    if quantity is None:
-        raise PayloadError("unknown_quantity", f"values.{name[:60]} is not a known quantity")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PayloadError(
-            "bad_value", f"values.{name} must be a number, got {type(value).__name__}"
-        )
-    number = float(value)
-    if not math.isfinite(number):
-        raise PayloadError("bad_value", f"values.{name} is not finite")
-    if not quantity.min_value <= number <= quantity.max_value:
-        raise PayloadError(
-            "out_of_range",
-            f"values.{name}={number:g} {quantity.unit} outside "
-            f"[{quantity.min_value:g}, {quantity.max_value:g}]",
-        )
-    return number
 
 
 def decode(device_id: str, payload: bytes) -> list[Reading]:

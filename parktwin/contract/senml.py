@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 
 from parktwin.contract.reading import PayloadError, Reading
+from parktwin.contract.values import check_value
 
 # SenML unit -> (our unit suffix, factor into that unit)
 UNITS: dict[str, tuple[str, float]] = {
@@ -57,8 +58,6 @@ def _number(record: dict[str, object], key: str, default: float) -> float:
 
 def decode_senml(device_id: str, records: Iterable[object]) -> list[Reading]:
     """Readings from a SenML pack, one per distinct record time."""
-    from parktwin.contract.payload import check_value  # payload imports this module
-
     base_name, base_time, base_unit = "", 0.0, None
     by_time: dict[int, dict[str, float]] = {}
     for index, record in enumerate(records):

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.rules import AlertSettings
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
-from twin.settings import TwinSettings
+from parktwin.park.alerts import AlertSettings
+from parktwin.park.twin import TwinSettings
 
 # Ids travel in MQTT topics and InfluxDB tags: no wildcards, no slashes, no spaces.
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from alerts.rules import reference_errors as alert_reference_errors
 from parktwin.contract.quantities import DeviceKind
+from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
 
 Path = tuple[str | int, ...]
@@ -73,3 +73,28 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
         errors.append((("devices",), "the park needs at least one grid_main_meter"))
     errors.extend(alert_reference_errors(park))
     return errors
+
+
+def alert_reference_errors(park: Park) -> list[tuple[Path, str]]:
+    """Every place, building or device a rule names that the park lacks, as (path, message)."""
+    return list(_alert_reference_errors(park))
+
+
+def _alert_reference_errors(park: Park) -> Iterator[tuple[Path, str]]:
+    known: dict[str, Mapping[str, object]] = {
+        "zone": park.zones_by_id,
+        "building": park.buildings_by_id,
+        "enterprise": park.enterprises_by_id,
+    }
+    for i, rule in enumerate(park.alerts.rules):
+        path: Path = ("alerts", "rules", i)
+        place = getattr(rule, "place", "park")
+        level, place_id = split_place(place)
+        if level != "park" and place_id not in known[level]:
+            yield (*path, "place"), f"unknown {level} {place_id!r}"
+        for j, building in enumerate(getattr(rule, "buildings", [])):
+            if building not in park.buildings_by_id:
+                yield (*path, "buildings", j), f"unknown building {building!r}"
+        for j, device in enumerate(getattr(rule, "devices", [])):
+            if device not in park.devices_by_id:
+                yield (*path, "devices", j), f"unknown device {device!r}"

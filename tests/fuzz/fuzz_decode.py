@@ -29,7 +29,7 @@ with atheris.instrument_imports():
     from parktwin.contract.quantities import KINDS, QUANTITIES
     from parktwin.contract.reading import PayloadError
     from parktwin.validation import Limits, validate_message
-    from twin.inputs import MonthlyInputsError, parse_monthly_inputs
+    from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the corpus reader and the tests' small park

@@ -1,0 +1,5 @@
+"""``python -m programs``: the same command line as the ``parktwin`` script."""
+
+from programs.cli import main
+
+main()

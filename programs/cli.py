@@ -1,0 +1,422 @@
+"""The ``parktwin`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from parktwin.config import ConfigError, Settings, load_settings
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import ParkFileError, load_park
+from parktwin.park.model import Park
+from programs.dashboards import dashboards_app
+
+app = typer.Typer(
+    help="parktwin: smart-park digital twin and IoT monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(dashboards_app, name="dashboards")
+
+ParkOption = Annotated[
+    Path | None, typer.Option("--park", help="Park file (YAML); default: the bundled demo park.")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Service settings (TOML); env PARKTWIN_* wins.")
+]
+BrokerOption = Annotated[
+    str | None, typer.Option("--broker", help="MQTT broker as host:port (overrides settings).")
+]
+DurationOption = Annotated[
+    float | None, typer.Option("--duration", help="Stop after this many seconds.", min=0)
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code=2)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _broker_overrides(broker: str | None) -> dict[str, Any]:
+    if broker is None:
+        return {}
+    host, _, port = broker.rpartition(":")
+    if not host or not port.isdigit():
+        raise _fail(f"--broker: expected host:port, got {broker!r}")
+    return {"mqtt__host": host, "mqtt__port": int(port)}
+
+
+def _load(park_file: Path | None, config: Path | None, **overrides: Any) -> tuple[Park, Settings]:
+    try:
+        settings = load_settings(config, **overrides)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    path = park_file or settings.park_file or demo_park_path()
+    try:
+        return load_park(path), settings
+    except ParkFileError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command("check-config")
+def check_config(park: ParkOption = None, config: ConfigOption = None) -> None:
+    """Validate a park file and the service settings, and summarise the park."""
+    loaded, settings = _load(park, config)
+    kinds = Counter(d.kind.value for d in loaded.devices)
+    typer.echo(
+        f"park {loaded.park.id} ({loaded.park.name}), timezone {loaded.park.timezone}: "
+        f"{len(loaded.zones)} zones, {len(loaded.buildings)} buildings, "
+        f"{len(loaded.enterprises)} enterprises, {len(loaded.devices)} devices"
+    )
+    for kind, count in sorted(kinds.items()):
+        typer.echo(f"  {kind:<20} {count}")
+    typer.echo(
+        f"mqtt {settings.mqtt.host}:{settings.mqtt.port}; influx {settings.influx.api.value} "
+        f"at {settings.influx.url}; spool {settings.spool.folder}"
+    )
+
+
+@app.command()
+def collect(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    influx_api: Annotated[str | None, typer.Option(help="v1 or v2.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    bucket: Annotated[str | None, typer.Option(help="v2 bucket.")] = None,
+    org: Annotated[str | None, typer.Option(help="v2 organisation.")] = None,
+    spool_dir: Annotated[Path | None, typer.Option(help="Folder of the on-disk spool.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="MQTT client id (session).")] = None,
+    shared_group: Annotated[
+        str | None, typer.Option(help="MQTT v5 shared subscription group.")
+    ] = None,
+    max_future_s: Annotated[
+        float | None, typer.Option(help="Accept event times this far ahead of now.")
+    ] = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Collect telemetry from MQTT into InfluxDB until stopped (Ctrl-C) or --duration ends.
+
+    The InfluxDB v2 token comes from PARKTWIN_INFLUX__TOKEN or a token_file, never a flag.
+    """
+    from collectors.service import Collector
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__api=influx_api,
+        influx__database=database,
+        influx__bucket=bucket,
+        influx__org=org,
+        spool__folder=spool_dir,
+        mqtt__client_id=client_id,
+        mqtt__shared_group=shared_group,
+        collector__max_future_s=max_future_s,
+    )
+    collector = Collector(loaded, settings)
+    from programs.lifecycle import run_until_stopped
+
+    stats = asyncio.run(run_until_stopped(collector.run, duration))
+    typer.echo(stats.summary(collector.spool_pending_lines))
+
+
+@app.command()
+def simulate(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same readings.")] = 1,
+    start: Annotated[
+        datetime | None,
+        typer.Option(help="Simulated start (ISO 8601); default: today's local midnight."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second; 0 = as fast as allowed.")
+    ] = 60.0,
+    max_rate: Annotated[float | None, typer.Option(help="At most this many messages/s.")] = None,
+    simulated_hours: Annotated[
+        float | None, typer.Option(help="Stop after this much simulated time.")
+    ] = None,
+    senml_share: Annotated[float, typer.Option(help="Share of devices speaking SenML.")] = 0.0,
+    dropout: Annotated[float, typer.Option(help="Probability a reading is not sent.")] = 0.0,
+    duplicate: Annotated[float, typer.Option(help="Probability a message is sent twice.")] = 0.0,
+    out_of_order: Annotated[float, typer.Option(help="Probability a message is delayed.")] = 0.0,
+    malformed: Annotated[float, typer.Option(help="Probability a payload is broken.")] = 0.0,
+    spike: Annotated[
+        float, typer.Option(help="Probability a gauge spikes within its range.")
+    ] = 0.0,
+    spike_out_of_range: Annotated[
+        float, typer.Option(help="Probability a gauge spikes beyond its range.")
+    ] = 0.0,
+    stuck: Annotated[float, typer.Option(help="Probability a sensor gets stuck.")] = 0.0,
+    state_file: Annotated[
+        Path | None, typer.Option(help="Continue simulated time and counters from this file.")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Write device_id,ts_ms of every valid reading sent.")
+    ] = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Simulate the park's devices and publish their telemetry over MQTT."""
+    from simulators.faults import FaultOptions
+    from simulators.run import SimulatorOptions, run_simulator
+
+    _setup_logging(log_level)
+    loaded, settings = _load(park, config, **_broker_overrides(broker))
+    options = SimulatorOptions(
+        park=loaded,
+        mqtt=settings.mqtt,
+        seed=seed,
+        start=start,
+        speed=speed,
+        duration_s=duration,
+        max_rate=max_rate,
+        faults=FaultOptions(
+            dropout=dropout,
+            duplicate=duplicate,
+            out_of_order=out_of_order,
+            malformed=malformed,
+            spike=spike,
+            spike_out_of_range=spike_out_of_range,
+            stuck=stuck,
+        ),
+        senml_share=senml_share,
+        state_file=state_file,
+        ledger_file=ledger,
+        simulated_duration_s=simulated_hours * 3600 if simulated_hours is not None else None,
+    )
+    from programs.lifecycle import run_until_stopped
+
+    report = asyncio.run(run_until_stopped(lambda stop: run_simulator(options, stop), duration))
+    faults = ", ".join(f"{k} {v}" for k, v in vars(report.by_fault).items() if v)
+    typer.echo(
+        f"messages published {report.messages_published}, valid readings "
+        f"{report.readings_published}, meter resets {report.meter_resets}"
+        + (f"\nfaults: {faults}" if faults else "")
+        + f"\nsimulated {report.simulated_start.isoformat()} .. {report.simulated_end.isoformat()}"
+        f" in {report.wall_s:.1f} s ({report.rate_msg_s:.0f} messages/s)"
+    )
+
+
+@app.command("inputs")
+def inputs_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON files, one month each.")],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+) -> None:
+    """Validate monthly inputs (waste, water reuse, products, green power, finances) and publish
+    each, retained, on parks/{park}/inputs/monthly/{YYYY-MM} for the twin."""
+    import orjson
+
+    from parktwin.contract import topics
+    from parktwin.mqtt import make_client
+    from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
+
+    loaded, settings = _load(park, config, **_broker_overrides(broker))
+    documents = []
+    for file in files:
+        try:
+            inputs = parse_monthly_inputs(file.read_bytes())
+        except OSError as exc:
+            raise _fail(f"{file}: cannot read: {exc.strerror}") from None
+        except MonthlyInputsError as exc:
+            raise _fail("\n".join(f"{file}: {problem}" for problem in exc.problems)) from None
+        if inputs.park not in (None, loaded.park.id):
+            raise _fail(f"{file}: park: {inputs.park!r} is not {loaded.park.id!r}")
+        documents.append((topics.monthly_inputs(loaded.park.id, inputs.month), inputs))
+
+    async def publish() -> None:
+        async with make_client(settings.mqtt, None) as client:
+            for topic, inputs in documents:
+                body = orjson.dumps(inputs.model_dump(mode="json", exclude_none=True))
+                await client.publish(topic, body, qos=1, retain=True)
+                typer.echo(f"published {topic}")
+
+    asyncio.run(publish())
+
+
+ApiPortOption = Annotated[
+    int | None, typer.Option("--api-port", help="Port of the twin's HTTP API (0: any free port).")
+]
+CheckpointOption = Annotated[
+    Path | None, typer.Option("--checkpoint-dir", help="Folder of the twin's checkpoints.")
+]
+InfluxUrlOption = Annotated[str | None, typer.Option("--influx-url", help="InfluxDB URL.")]
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="v1 database.")]
+
+
+def _service_setup(
+    park: Path | None,
+    config: Path | None,
+    broker: str | None,
+    influx_url: str | None,
+    database: str | None,
+    api_port: int | None,
+    checkpoint_dir: Path | None,
+    log_level: str,
+) -> tuple[Park, Settings]:
+    """Logging, park and settings for the long-running twin and run commands."""
+    _setup_logging(log_level)
+    return _load(
+        park,
+        config,
+        **_broker_overrides(broker),
+        influx__url=influx_url,
+        influx__database=database,
+        api__port=api_port,
+        twin__checkpoint_folder=checkpoint_dir,
+    )
+
+
+@app.command("twin")
+def twin_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
+    api_port: ApiPortOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
+    from programs.lifecycle import run_until_stopped
+    from programs.wiring import attach_alerts
+    from twin.service.service import TwinService
+
+    loaded, settings = _service_setup(
+        park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
+    )
+    service = TwinService(loaded, settings)
+    attach_alerts(service)
+    stats = asyncio.run(run_until_stopped(service.run, duration))
+    typer.echo(
+        f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
+        f" rejected {stats.messages_rejected}, ticks {stats.ticks},"
+        f" checkpoints {stats.checkpoints}, KPI points written {stats.kpi_points_written}"
+    )
+
+
+@app.command("run")
+def run_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
+    api_port: ApiPortOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "INFO",
+) -> None:
+    """Run the collectors and the twin in one process (the default deployment)."""
+    from collectors.metrics import CollectorMetrics
+    from collectors.service import Collector
+    from programs.lifecycle import run_until_stopped
+    from programs.wiring import attach_alerts
+    from twin.service.service import TwinService
+
+    loaded, settings = _service_setup(
+        park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
+    )
+    collector = Collector(loaded, settings)
+    service = TwinService(loaded, settings)
+    attach_alerts(service)
+    service.registry.register(
+        CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
+    )
+
+    async def both(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(collector.run(stop))
+            group.create_task(service.run(stop))
+
+    asyncio.run(run_until_stopped(both, duration))
+    typer.echo(collector.stats.summary(collector.spool_pending_lines))
+    typer.echo(
+        f"twin: readings ingested {service.stats.readings_ingested}, ticks {service.stats.ticks},"
+        f" KPI points written {service.stats.kpi_points_written}"
+    )
+
+
+@app.command("demo")
+def demo_command(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Use this MQTT v5 broker (host:port), not mosquitto."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second.", min=0.1)
+    ] = 60.0,
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="Where the demo keeps its state between runs.")
+    ] = Path("var/demo"),
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="Port of the twin view (busy: any free port).")
+    ] = 8080,
+    refresh_s: Annotated[float, typer.Option(help="Seconds between summary refreshes.")] = 3.0,
+    duration: DurationOption = None,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """The whole park in one process: an embedded broker, the simulator at a time warp, the
+    collectors, the twin and the alerts, with a live summary and the twin view in a browser."""
+    from programs.demo.broker import BrokerError
+    from programs.demo.run import DemoOptions, run_demo
+    from programs.lifecycle import run_until_stopped
+
+    _setup_logging(log_level)
+    loaded, settings = _load(park, config)
+    named = _broker_overrides(broker)
+    options = DemoOptions(
+        park=loaded,
+        settings=settings,
+        broker=(named["mqtt__host"], named["mqtt__port"]) if named else None,
+        speed=speed,
+        state_folder=state_dir,
+        api_port=api_port,
+        refresh_s=refresh_s,
+    )
+    try:
+        report = asyncio.run(run_until_stopped(lambda stop: run_demo(options, stop), duration))
+    except BrokerError as exc:
+        raise _fail(f"demo: {exc}") from None
+    simulated = report.simulation
+    typer.echo(
+        f"demo: simulated {simulated.simulated_start.isoformat()} .. "
+        f"{simulated.simulated_end.isoformat()}; readings published "
+        f"{simulated.readings_published}, received {report.readings_received}, "
+        + (f"stored {report.readings_stored}" if report.stored else "not stored (no InfluxDB)")
+    )
+
+
+def main() -> None:
+    """Entry point of the ``parktwin`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The twin's model: topology, counters, period ledger, live state and its checkpoint."""

@@ -1,0 +1,93 @@
+"""The twin's read-only HTTP API: state, KPIs, enterprises, health and service metrics.
+
+It binds to loopback unless told otherwise, and takes an optional bearer token (all routes but
+``/healthz``). Every route is GET: nothing can be changed through it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from parktwin.config import ApiSettings
+from parktwin.metrics import render
+from twin.service.view import ParkView, add_view_routes
+
+
+class TwinView(Protocol):
+    """What the API shows; the twin service provides it."""
+
+    def state(self) -> dict[str, Any] | None: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _section(view: TwinView, key: str) -> web.Response:
+    state = view.state()
+    if state is None:
+        return _json({"error": "the twin has no state yet"}, status=503)
+    return _json(state.get(key))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_app(view: TwinView, registry: CollectorRegistry, token: str | None) -> web.Application:
+    """The aiohttp application; ``token`` (if set) is required as ``Authorization: Bearer``."""
+
+    @web.middleware
+    async def authorise(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token is not None and request.path != "/healthz":
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return _json({"error": "unauthorised"}, status=401)
+        return await handler(request)
+
+    async def health(_: web.Request) -> web.Response:
+        return _json(view.health())
+
+    async def state(_: web.Request) -> web.Response:
+        current = view.state()
+        if current is None:
+            return _json({"error": "the twin has no state yet"}, status=503)
+        return _json(current)
+
+    async def kpis(_: web.Request) -> web.Response:
+        return _section(view, "kpis")
+
+    async def enterprises(_: web.Request) -> web.Response:
+        return _section(view, "enterprises")
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
+
+    app = web.Application(middlewares=[authorise])
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/api/state", state)
+    app.router.add_get("/api/kpis", kpis)
+    app.router.add_get("/api/enterprises", enterprises)
+    app.router.add_get("/metrics", metrics)
+    if isinstance(view, ParkView):  # the live plan, for views that know their park
+        add_view_routes(app, view)
+    return app
+
+
+async def serve(app: web.Application, settings: ApiSettings) -> web.AppRunner:
+    """Start serving; the caller cleans up with ``await runner.cleanup()``."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    return runner

@@ -1,0 +1,276 @@
+"""The twin's KPIs as InfluxDB points, one measurement per kind of figure, with topology tags.
+
+Every point is stamped with the twin's event-time watermark, so a replay writes the same points
+at the same times, and a tick without new readings overwrites the same points. Numbers become
+float fields and pass/fail flags boolean fields; a missing figure is left out, never written
+as zero. Field names are the snapshot's, joined with ``_`` (``carbon_per_energy_value``).
+
+| measurement | tags | one point per |
+|---|---|---|
+| twin_balance | park, period; hour_of_day (local) on hour points | each period (running totals) |
+| twin_place | park, period, level, zone, building, enterprise | place and period |
+| twin_carbon | park, period | month, year |
+| twin_zero_carbon, twin_progress, twin_green_park, twin_jobs_housing, twin_devices | park | tick |
+| twin_occupancy | park, zone, building, use | building |
+| twin_enterprise | park, enterprise | enterprise (with ``grade`` as a string field) |
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from math import isfinite
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from parktwin.influx.lineprotocol import escape_field_key, format_fields, line, series_key
+from parktwin.park.model import Park
+from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
+
+Fields = dict[str, float | bool | str]
+Tags = dict[str, str]
+SKIPPED = frozenset({str, list, type(None)})
+MISSING: Any = object()
+
+
+def numeric_fields(data: Mapping[str, Any], prefix: str = "") -> Fields:
+    """Numbers and flags of a nested mapping, flattened; lists, text and None are left out."""
+    out: Fields = {}
+    for key, value in data.items():
+        kind = type(value)
+        if kind in SKIPPED:  # the usual non-numbers, passed over without the checks below
+            continue
+        name = f"{prefix}{key}"
+        # A float as it is (float() would give the same object back), a flag as it is.
+        if kind is float or isinstance(value, bool):
+            out[name] = value
+        elif isinstance(value, int | float):
+            out[name] = float(value)
+        elif isinstance(value, Mapping):
+            out.update(numeric_fields(value, f"{name}_"))
+    return out
+
+
+def _place_tags(park: Park, level: str, place_id: str) -> dict[str, str]:
+    if level == "buildings":
+        building = park.buildings_by_id.get(place_id)
+        zone = building.zone if building else ""
+        return {"level": "building", "building": place_id, "zone": zone}
+    if level == "zones":
+        return {"level": "zone", "zone": place_id}
+    return {"level": "enterprise", "enterprise": place_id}
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """How to write the fields of a flat row whose values are numbers or skipped types.
+
+    ``numeric_fields`` of such a row keeps its numbers in order under their own names, as
+    floats, so the field set is a template of the escaped names filled with the floats'
+    ``repr`` (``%r``): the same text ``format_fields`` makes, without a call per value.
+    """
+
+    take: Callable[[Sequence[Any]], tuple[float, ...]]  # the row's numbers as floats
+    template: str
+
+
+def row_plan(names: tuple[str, ...], kinds: tuple[type, ...]) -> RowPlan | None:
+    """The plan of rows with these keys and value types; None when some value is neither a
+    float, an int nor a skipped type (a flag, a nested mapping...: the general path)."""
+    taken = []
+    for i, kind in enumerate(kinds):
+        if kind is float or kind is int:
+            taken.append(i)
+        elif kind not in SKIPPED:
+            return None
+    if not taken:
+        return None
+    # Percent signs doubled: the names are literal text of a %-template.
+    template = ",".join(f"{escape_field_key(f'{names[i]}').replace('%', '%%')}=%r" for i in taken)
+    pick = itemgetter(*taken)
+    if int in kinds:  # float() as numeric_fields does (a float stays the same object)
+        if len(taken) == 1:
+            return RowPlan(lambda values: (float(pick(values)),), template)
+        return RowPlan(lambda values: tuple(map(float, pick(values))), template)
+    if len(taken) == 1:
+        return RowPlan(lambda values: (pick(values),), template)
+    return RowPlan(pick, template)
+
+
+class KpiLines:
+    """The line-protocol points of successive snapshots of one park.
+
+    What does not change from tick to tick is made once and kept: every series key (by
+    measurement and place) and, per kind of row (its keys and value types), the field-set
+    template. The points are the same as ``kpi_lines`` makes.
+    """
+
+    def __init__(self, park: Park) -> None:
+        self.park = park
+        self._series: dict[tuple[str, ...], str] = {}
+        self._plans: dict[tuple[tuple[str, ...], tuple[type, ...]], RowPlan | None] = {}
+        # Per period and level: the place ids and each place's series key and a space.
+        self._table_keys: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        # The field set of a place row whose numbers are all floats.
+        plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
+        self._place_template = plan.template if plan is not None else None
+
+    def __call__(self, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
+        """Line-protocol points of a snapshot (``state`` is its ``to_dict()``, when made)."""
+        if snapshot.watermark_ms is None:
+            return []
+        data = state if state is not None else snapshot.to_dict()
+        return [p for p in self._lines(snapshot, data, snapshot.watermark_ms) if p is not None]
+
+    def _key(self, cache_key: tuple[str, ...], measurement: str, tags: Callable[[], Tags]) -> str:
+        found = self._series.get(cache_key)
+        if found is None:
+            found = self._series[cache_key] = series_key(measurement, tags())
+        return found
+
+    def _row_fields(self, row: dict[str, Any]) -> str | None:
+        """The field set of ``numeric_fields(row)``, or None when it has no fields."""
+        values = list(row.values())
+        plan_key = (tuple(row), tuple(map(type, values)))
+        plan = self._plans.get(plan_key, MISSING)
+        if plan is MISSING:
+            plan = self._plans[plan_key] = row_plan(*plan_key)
+        if plan is not None:
+            floats = plan.take(values)
+            if isfinite(sum(floats)):  # no NaN or infinity among them (else: the error below)
+                return plan.template % floats
+        fields = numeric_fields(row)
+        return format_fields(fields) if fields else None
+
+    def _table_lines(
+        self, period: str, level: str, table: PlaceTable, tags: Tags, ts: int
+    ) -> list[str]:
+        """The points of one level's places of a period, made from the snapshot's columns of
+        finite floats: what ``_row_fields`` makes of each row of ``table.rows()``."""
+        cached = self._table_keys.get((period, level))
+        if cached is None or not (cached[0] is table.ids or cached[0] == table.ids):
+            keys = [
+                self._key(
+                    ("twin_place", period, level, place),
+                    "twin_place",
+                    lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
+                )
+                + " "
+                for place in table.ids
+            ]
+            cached = self._table_keys[(period, level)] = (table.ids, keys)
+        template = self._place_template
+        if template is None:
+            return []  # no fields: no points
+        fields = map(template.__mod__, map(tuple, table.values.tolist()))
+        return list(map(str.__add__, map(str.__add__, cached[1], fields), repeat(f" {ts}")))
+
+    def _lines(
+        self, snapshot: TwinSnapshot, state: dict[str, Any], ts: int
+    ) -> Iterator[str | None]:
+        park, series = self.park, self._series
+        base = {"park": park.park.id}
+        for period, report in (state.get("periods") or {}).items():
+            tags = base | {"period": period}
+            hour = report["label"][-2:] if period == "hour" else ""
+            # The local hour ("2026-03-02T14" -> "14"): a heatmap of hour by day groups on it.
+            key = self._key(
+                ("twin_balance", period, hour),
+                "twin_balance",
+                lambda: tags | {"hour_of_day": hour} if hour else tags,  # noqa: B023
+            )
+            yield _point_text(key, numeric_fields(report["balance"]), ts)
+            tables = snapshot.periods.get(period)
+            for level in ("buildings", "zones", "enterprises"):
+                table = getattr(tables, level, None)
+                if isinstance(table, PlaceTable) and np.isfinite(table.values).all():
+                    # Every field a finite float: the rows' fields straight from the columns.
+                    yield from self._table_lines(period, level, table, tags, ts)
+                    continue
+                for place in report[level]:
+                    place_key: tuple[str, ...] = ("twin_place", period, level, place["id"])
+                    key = series.get(place_key) or self._key(
+                        place_key,
+                        "twin_place",
+                        lambda: tags | _place_tags(park, level, place["id"]),  # noqa: B023
+                    )
+                    fields_text = self._row_fields(place)
+                    yield f"{key} {fields_text} {ts}" if fields_text else None
+        for period in ("month", "year"):
+            account = state.get(f"carbon_{period}")
+            if account:
+                key = self._key(
+                    ("twin_carbon", period),
+                    "twin_carbon",
+                    lambda: base | {"period": period},  # noqa: B023
+                )
+                yield _point_text(key, numeric_fields(account), ts)
+        for name in ("zero_carbon", "progress"):
+            if state.get(name):
+                key = self._key((name,), f"twin_{name}", lambda: base)
+                yield _point_text(key, numeric_fields(state[name]), ts)
+        green = state.get("green_park")
+        if green:
+            fields = numeric_fields({k: v for k, v in green.items() if k != "categories"})
+            for category in green["categories"]:
+                if category["score_pct"] is not None:
+                    name = category["name"].replace(" ", "_")
+                    fields[f"{name}_score_pct"] = float(category["score_pct"])
+            yield _point_text(
+                self._key(("green_park",), "twin_green_park", lambda: base), fields, ts
+            )
+        occupancy = state.get("occupancy")
+        if occupancy:
+            for row in occupancy["buildings"]:
+                cache_key = ("twin_occupancy", row["building"], row["use"])
+                key = series.get(cache_key) or self._key(
+                    cache_key,
+                    "twin_occupancy",
+                    lambda: base | self._occupancy_tags(row),  # noqa: B023
+                )
+                fields_text = self._row_fields(row)
+                yield f"{key} {fields_text} {ts}" if fields_text else None
+            fields = numeric_fields(occupancy["jobs_housing"])
+            if occupancy.get("persons_present") is not None:
+                fields["persons_present"] = float(occupancy["persons_present"])
+            key = self._key(("jobs_housing",), "twin_jobs_housing", lambda: base)
+            yield _point_text(key, fields, ts)
+        evaluation = state.get("enterprises")
+        if evaluation:
+            for row in evaluation["enterprises"]:
+                fields = numeric_fields(row)
+                if row.get("grade"):
+                    fields["grade"] = row["grade"]
+                key = self._key(
+                    ("twin_enterprise", row["enterprise"]),
+                    "twin_enterprise",
+                    lambda: base | {"enterprise": row["enterprise"]},  # noqa: B023
+                )
+                yield _point_text(key, fields, ts)
+        statuses = Counter(state["devices"]["status"])
+        key = self._key(("devices",), "twin_devices", lambda: base)
+        yield _point_text(key, {s: float(n) for s, n in statuses.items()}, ts)
+
+    def _occupancy_tags(self, row: dict[str, Any]) -> Tags:
+        building = self.park.buildings_by_id.get(row["building"])
+        return {
+            "building": row["building"],
+            "zone": building.zone if building else "",
+            "use": row["use"],
+        }
+
+
+def _point_text(series: str, fields: Fields, ts_ms: int) -> str | None:
+    return line(series, format_fields(fields), ts_ms) if fields else None
+
+
+def kpi_lines(park: Park, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
+    """Line-protocol points of a snapshot (``state`` is its ``to_dict()``, when already made).
+
+    A service writing every tick keeps a ``KpiLines`` instead, which makes the series keys once.
+    """
+    return KpiLines(park)(snapshot, state)

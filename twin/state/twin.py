@@ -1,0 +1,313 @@
+"""The live twin: ingest readings, keep each channel's latest value and each period's totals.
+
+Everything is driven by event time: the watermark is the latest event time seen, and device
+status and current periods are measured against it, never against the wall clock. Two twins
+fed the same batches produce the same snapshot, whatever the hour they run at.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from itertools import chain, repeat
+from operator import attrgetter
+
+import numpy as np
+import numpy.typing as npt
+
+from parktwin.contract.reading import Reading
+from parktwin.park.model import Park
+from parktwin.park.twin import TwinSettings
+from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
+from twin.model.checkpoint import decode, encode
+from twin.model.counters import NEVER, Advance, advance, counter_delta, held_integral
+from twin.model.inputs import MonthlyInputs
+from twin.model.ledger import oldest_kept
+from twin.model.live import LiveState
+from twin.model.topology import Topology, build_topology
+from twin.state.compose import build_snapshot
+from twin.state.snapshot import TwinSnapshot
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+DEVICE_ID, TS_MS, VALUES = attrgetter("device_id"), attrgetter("ts_ms"), attrgetter("values")
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One ingest call's readings of known devices, flattened to channel values."""
+
+    device: Ints
+    device_ts: Ints
+    channel: Ints
+    ts_ms: Ints
+    value: Floats
+    readings: int
+    unknown_devices: int
+    unknown_quantities: int
+
+
+def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
+    """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
+    # No Python loop over readings or values: each step is a C-level ``map`` over the batch
+    # (attribute reads, dict lookups, the dicts' keys and values chained) or NumPy indexing.
+    # Each value's channel comes from its own quantity name (see QuantityOffsets).
+    batch = readings if isinstance(readings, list) else list(readings)
+    count = len(batch)
+    device = np.fromiter(
+        map(topology.device_index.get, map(DEVICE_ID, batch), repeat(-1)), np.int64, count
+    )
+    known_device = device >= 0
+    unknown = count - int(np.count_nonzero(known_device))
+    if unknown:
+        batch = [r for r, ok in zip(batch, known_device.tolist(), strict=True) if ok]
+        device = device[known_device]
+    quantities: list[dict[str, float]] = list(map(VALUES, batch))
+    device_ts = np.fromiter(map(TS_MS, batch), np.int64, len(batch))
+    sizes = np.fromiter(map(len, quantities), np.int64, len(batch))
+    total = int(sizes.sum())
+    offsets = topology.quantity_offsets
+    code = np.fromiter(
+        map(offsets.code.get, chain.from_iterable(quantities), repeat(offsets.unknown)),
+        np.int64,
+        total,
+    )
+    # Per value: its device, its column in the offsets of its device's kind, its channel.
+    value_device = np.repeat(device, sizes)
+    offset = offsets.offset.take(
+        topology.device_kind_code.take(value_device) * offsets.width + code
+    )
+    # Unknown quantities get channel -1.
+    channel_array = np.where(
+        offset >= 0, topology.device_first_channel.take(value_device) + offset, -1
+    )
+    time_array = np.repeat(device_ts, sizes)
+    known = channel_array >= 0
+    unknown_quantity = total - int(np.count_nonzero(known))
+    if unknown_quantity:
+        # Drop them before conversion: their values must not decide how the others convert.
+        channel_array, time_array = channel_array[known], time_array[known]
+        value_array = as_numbers(
+            [v for v, ok in zip(all_values(quantities), known.tolist(), strict=True) if ok]
+        )
+    else:
+        value_array = values_as_numbers(quantities, total)
+    return Batch(
+        device,
+        device_ts,
+        channel_array,
+        time_array,
+        value_array,
+        count,
+        unknown,
+        unknown_quantity,
+    )
+
+
+def per_flow(flow: Ints, amount: Floats, flows: int) -> Floats:
+    """Amounts added up per flow, in their order."""
+    return np.asarray(np.bincount(flow, weights=amount, minlength=flows), dtype=np.float64)
+
+
+def all_values(quantities: list[dict[str, float]]) -> Iterator[object]:
+    """Every value of every reading, in order."""
+    return chain.from_iterable(map(dict.values, quantities))
+
+
+def values_as_numbers(quantities: list[dict[str, float]], total: int) -> Floats:
+    """``as_numbers`` of every value of every reading, in one pass when all of them convert."""
+    try:
+        return np.fromiter(all_values(quantities), np.float64, total)
+    except (TypeError, ValueError):
+        return as_numbers(list(all_values(quantities)))
+
+
+def as_numbers(values: list[object]) -> Floats:
+    """Values as float64, with NaN (later rejected) for anything that is not a real number."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    return np.asarray(
+        [
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+            for v in values
+        ],
+        dtype=np.float64,
+    )
+
+
+class Twin:
+    """The park's digital twin. Feed it readings; ask it for a snapshot."""
+
+    def __init__(self, park: Park, settings: TwinSettings | None = None) -> None:
+        self.park = park
+        self.settings = settings if settings is not None else park.twin
+        self.topology = build_topology(park)
+        self.calendar = Calendar(park.timezone)
+        self.state = LiveState.empty(self.topology)
+        # Per granularity, the start and end of the latest period the calendar worked out.
+        self._period: dict[Granularity, tuple[int, int]] = {}
+        # Per granularity, a current period's start and the oldest period start kept with it.
+        self._oldest: dict[Granularity, tuple[int, int]] = {}
+
+    @property
+    def watermark_ms(self) -> int | None:
+        """The latest event time seen, or None before the first reading."""
+        mark = self.state.watermark_ms
+        return None if mark == NEVER else mark
+
+    def ingest(self, readings: Iterable[Reading]) -> None:
+        """Take a batch of readings in arrival order (readings of unknown devices are counted)."""
+        batch = flatten(readings, self.topology)
+        state, topology = self.state, self.topology
+        stats = state.stats
+        if len(batch.device):
+            np.maximum.at(state.last_seen_ms, batch.device, batch.device_ts)
+            state.watermark_ms = max(state.watermark_ms, int(batch.device_ts.max()))
+        channel, value = batch.channel, batch.value
+        valid = np.isfinite(value)
+        valid &= (value >= topology.channel_lo[channel]) & (value <= topology.channel_hi[channel])
+        rejected = len(value) - int(np.count_nonzero(valid))
+        ts_ms = batch.ts_ms
+        if rejected:
+            taken = np.flatnonzero(valid)
+            channel, ts_ms, value = channel[taken], ts_ms[taken], value[taken]
+        duplicates = out_of_order = resets = 0
+        if len(channel):
+            step = advance(channel, ts_ms, value, state.last_ts, state.last_value)
+            duplicates, out_of_order = step.duplicates, step.out_of_order
+            if step.is_last.all():  # each channel once (the usual case): every value is its last
+                state.last_ts[step.channel] = step.ts_ms
+                state.last_value[step.channel] = step.value
+            else:
+                last = np.flatnonzero(step.is_last)
+                state.last_ts[step.channel[last]] = step.ts_ms[last]
+                state.last_value[step.channel[last]] = step.value[last]
+            resets = self._count(step)
+        state.stats = replace(
+            stats,
+            readings=stats.readings + batch.readings,
+            unknown_device_readings=stats.unknown_device_readings + batch.unknown_devices,
+            unknown_quantity_values=stats.unknown_quantity_values + batch.unknown_quantities,
+            rejected_values=stats.rejected_values + rejected,
+            duplicate_values=stats.duplicate_values + duplicates,
+            out_of_order_values=stats.out_of_order_values + out_of_order,
+            counter_resets=stats.counter_resets + resets,
+        )
+        if state.watermark_ms != NEVER:
+            state.ledger.prune_before(self._oldest_kept(state.watermark_ms))
+
+    def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
+        """Per granularity, the oldest period start the ledger keeps at this watermark, worked
+        out again only when the watermark leaves the current period the twin knows."""
+        oldest = {}
+        for granularity in GRANULARITIES:
+            known = self._period.get(granularity)
+            if known is not None and known[0] <= watermark_ms < known[1]:
+                current = known[0]
+            else:
+                current = self.calendar.start_of(granularity, watermark_ms)
+            kept = self._oldest.get(granularity)
+            if kept is None or kept[0] != current:
+                start = oldest_kept(self.calendar, self.settings.retention, granularity, current)
+                kept = self._oldest[granularity] = (current, start)
+            oldest[granularity] = kept[1]
+        return oldest
+
+    def _count(self, step: Advance) -> int:
+        """Add the consumption between accepted values to the ledger; return the resets seen."""
+        topology, state = self.topology, self.state
+        flow = topology.channel_flow[step.channel]
+        keep = np.flatnonzero((flow >= 0) & (step.prev_ts_ms != NEVER))
+        if not len(keep):
+            return 0
+        flow, channel = flow[keep], step.channel[keep]
+        t0, t1 = step.prev_ts_ms[keep], step.ts_ms[keep]
+        value, prev = step.value[keep], step.prev_value[keep]
+        counter = topology.channel_counter[channel]
+        delta, reset = counter_delta(value, prev)
+        reset &= counter
+        amount = np.where(counter, delta, 0.0)
+        # People counters: person-hours.
+        people = np.flatnonzero(topology.channel_person_h[channel])
+        if len(people):
+            device = topology.channel_device[channel[people]]
+            hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
+            dt_ms = t1[people] - t0[people]
+            amount[people] = held_integral(prev[people], dt_ms, hold_ms)
+        if reset.any():
+            np.add.at(state.resets, topology.channel_device[channel[reset]], 1)
+        lo, hi = int(t0.min()), int(t1.max())
+        whole: Floats | None = None  # the amounts per flow, when no interval needs cutting
+        for granularity in GRANULARITIES:
+            bounds = self._boundaries(granularity, lo, hi)
+            if len(bounds) > 2:
+                state.ledger.add(granularity, split(bounds, t0, t1, amount), flow)
+                continue
+            # Every interval lies in one period (usually all of them, a reading a minute):
+            # the same sums ``split`` and ``Ledger.add`` would make, added up once.
+            if whole is None:
+                whole = per_flow(flow, amount, len(topology.flow_keys))
+            state.ledger.add_totals(granularity, int(bounds[0]), whole)
+        return int(np.count_nonzero(reset))
+
+    def _boundaries(self, granularity: Granularity, lo_ms: int, hi_ms: int) -> Ints:
+        """``Calendar.boundaries``, without the calendar when one period known to the twin
+        holds them all (the usual case: every reading falls in the current hour)."""
+        known = self._period.get(granularity)
+        if known is not None and known[0] <= lo_ms and hi_ms <= known[1]:
+            return np.asarray(known, dtype=np.int64)
+        bounds = self.calendar.boundaries(granularity, lo_ms, hi_ms)
+        self._period[granularity] = (int(bounds[-2]), int(bounds[-1]))
+        return bounds
+
+    def apply_monthly_inputs(self, inputs: MonthlyInputs) -> None:
+        """Take one month's reported figures; a later report of the same month replaces it."""
+        self.state.monthly[inputs.month] = inputs
+
+    def seed_period_totals(
+        self,
+        granularity: Granularity | str,
+        period: str,
+        totals: Mapping[str, Mapping[str, float]],
+    ) -> list[str]:
+        """Set per-meter totals of one period from an outside source (e.g. InfluxDB history).
+
+        ``period`` is a label (``2024-03-05``, ``2024-03``...), ``totals`` maps device id to
+        quantity (a counter's name, or ``occupancy_persons`` for person-hours) to the total.
+        The values replace what the ledger holds for those meters. Returns the keys that name no
+        meter of the park. Seed before ingesting the readings that follow the period's totals.
+        """
+        granularity = Granularity(granularity)
+        start = self.calendar.parse_label(granularity, period)
+        table = self.state.ledger.periods[granularity]
+        row = table.setdefault(start, np.zeros(len(self.topology.flow_keys)))
+        index = {key: i for i, key in enumerate(self.topology.flow_keys)}
+        unknown = []
+        for device, quantities in totals.items():
+            for quantity, total in quantities.items():
+                flow = index.get(f"{device}|{quantity}")
+                if flow is None:
+                    unknown.append(f"{device}|{quantity}")
+                else:
+                    row[flow] = float(total)
+        return unknown
+
+    def snapshot(self) -> TwinSnapshot:
+        """All KPIs and per-device, building, zone and enterprise state at the watermark."""
+        return build_snapshot(self.park, self.settings, self.topology, self.calendar, self.state)
+
+    def checkpoint(self) -> bytes:
+        """The whole live state as JSON bytes (see ``Twin.restore``)."""
+        return encode(self.park.park.id, self.topology, self.state)
+
+    @classmethod
+    def restore(cls, park: Park, settings: TwinSettings | None, data: bytes) -> Twin:
+        """A twin continuing from a checkpoint; state is matched by device and quantity ids, so
+        devices added to the park since start empty and removed ones are dropped."""
+        twin = cls(park, settings)
+        twin.state = decode(data, park.park.id, twin.topology)
+        return twin
