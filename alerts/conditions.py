@@ -9,8 +9,8 @@ from __future__ import annotations
 from alerts.baseline import BaseLoad
 from alerts.forecast import HourProfile, forecast_period
 from alerts.lifecycle import Condition
+from alerts.lookup import SnapshotLookup
 from alerts.series import CumulativeTrack
-from alerts.view import SnapshotView
 from parktwin.park.alerts import BudgetRule, CarbonRule, DemandRule, WasteRule
 from parktwin.periods import Calendar, Granularity
 
@@ -45,12 +45,12 @@ def demand(rule: DemandRule, name: str, track: CumulativeTrack | None) -> Condit
     )
 
 
-def budget(rule: BudgetRule, name: str, view: SnapshotView) -> Condition:
+def budget(rule: BudgetRule, name: str, lookup: SnapshotLookup) -> Condition:
     """The period's energy so far against its budget; resolves when the period ends."""
-    used = view.energy_kwh(rule.period, rule.place, rule.measure)
+    used = lookup.energy_kwh(rule.period, rule.place, rule.measure)
     if used is None:
         return UNKNOWN
-    report = view.period(rule.period)
+    report = lookup.period(rule.period)
     limit = rule.budget_kwh
     word = "today" if rule.period == "day" else "this month"
     return Condition(
@@ -68,16 +68,16 @@ def budget(rule: BudgetRule, name: str, view: SnapshotView) -> Condition:
 
 
 def budget_forecast(
-    rule: BudgetRule, name: str, view: SnapshotView, profile: HourProfile, calendar: Calendar
+    rule: BudgetRule, name: str, lookup: SnapshotLookup, profile: HourProfile, calendar: Calendar
 ) -> Condition:
     """The period's forecast total against its budget, raised once the forecast's lower bound
     is over (or the budget already is)."""
-    used = view.energy_kwh(rule.period, rule.place, rule.measure)
-    report = view.period(rule.period)
+    used = lookup.energy_kwh(rule.period, rule.place, rule.measure)
+    report = lookup.period(rule.period)
     if used is None:
         return UNKNOWN
     found = forecast_period(
-        profile, calendar, view.t_ms, report.start_ms, report.end_ms, used, rule.min_samples
+        profile, calendar, lookup.t_ms, report.start_ms, report.end_ms, used, rule.min_samples
     )
     if found is None or found.elapsed_fraction * 100 < rule.min_elapsed_pct:
         # Not confident either way: the phase holds, but a new period still ends the old alert.
@@ -139,7 +139,7 @@ def carbon(
     threshold: float | None,
     co2: CumulativeTrack | None,
     tce: CumulativeTrack | None,
-    view: SnapshotView,
+    lookup: SnapshotLookup,
     calendar: Calendar,
 ) -> Condition:
     """Carbon per unit of energy over the window (ratio of sums) against the threshold."""
@@ -147,12 +147,12 @@ def carbon(
     co2_rate = co2.rate_per_ms(window_ms) if co2 is not None else None
     tce_rate = tce.rate_per_ms(window_ms) if tce is not None else None
     limit = rule.limit_t_co2_per_tce or threshold
-    zero = view.snapshot.zero_carbon
+    zero = lookup.snapshot.zero_carbon
     if co2_rate is None or tce_rate is None or tce_rate <= 0 or limit is None or zero is None:
         return UNKNOWN
     ratio = co2_rate / tce_rate
-    year_end = calendar.shift(Granularity.YEAR, calendar.start_of(Granularity.YEAR, view.t_ms), 1)
-    rest = year_end - view.t_ms
+    year_end = calendar.shift(Granularity.YEAR, calendar.start_of(Granularity.YEAR, lookup.t_ms), 1)
+    rest = year_end - lookup.t_ms
     projected_tce = zero.energy_tce + tce_rate * rest
     projected = (zero.co2_t + co2_rate * rest) / projected_tce if projected_tce > 0 else None
     days = rule.window_days
@@ -171,9 +171,11 @@ def carbon(
     )
 
 
-def silence(name: str, devices: list[str], view: SnapshotView, bad: frozenset[str]) -> Condition:
+def silence(
+    name: str, devices: list[str], lookup: SnapshotLookup, bad: frozenset[str]
+) -> Condition:
     """Meters of one place that are stale or offline at the watermark."""
-    silent = [d for d in devices if view.status(d) in bad]
+    silent = [d for d in devices if lookup.status(d) in bad]
     shown = ", ".join(silent[:10]) + (f" and {len(silent) - 10} more" if len(silent) > 10 else "")
     return Condition(
         breach=bool(silent),

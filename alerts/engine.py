@@ -20,8 +20,8 @@ from alerts.baseline import BaseLoad
 from alerts.fingerprint import fingerprint
 from alerts.forecast import HourProfile
 from alerts.lifecycle import Change, Condition, Phase, Tracked, step
+from alerts.lookup import SnapshotLookup, place_name
 from alerts.series import CumulativeTrack
-from alerts.view import SnapshotView, place_name
 from parktwin.park.alerts import (
     FORECAST_SUFFIX,
     BudgetRule,
@@ -80,8 +80,8 @@ class AlertEvent:
         return self.tracked.since_ms
 
 
-Evaluate = Callable[[SnapshotView, EngineState], Condition]
-Reader = Callable[[SnapshotView], tuple[str, float] | None]
+Evaluate = Callable[[SnapshotLookup, EngineState], Condition]
+Reader = Callable[[SnapshotLookup], tuple[str, float] | None]
 Learner = Callable[[EngineState, int, int, float], None]
 
 
@@ -101,13 +101,13 @@ class TrackSpec:
     learners: list[Learner] = field(default_factory=list)
 
 
-def _year_energy(place: str, measure: str, view: SnapshotView) -> tuple[str, float] | None:
-    value = view.energy_kwh("year", place, measure)
-    return None if value is None else (view.period("year").label, value)
+def _year_energy(place: str, measure: str, lookup: SnapshotLookup) -> tuple[str, float] | None:
+    value = lookup.energy_kwh("year", place, measure)
+    return None if value is None else (lookup.period("year").label, value)
 
 
-def _zero_carbon(attribute: str, view: SnapshotView) -> tuple[str, float] | None:
-    zero = view.snapshot.zero_carbon
+def _zero_carbon(attribute: str, lookup: SnapshotLookup) -> tuple[str, float] | None:
+    zero = lookup.snapshot.zero_carbon
     return None if zero is None else (zero.year, float(getattr(zero, attribute)))
 
 
@@ -161,7 +161,7 @@ class AlertEngine:
         key, _ = self._energy_track(rule.place, rule.measure, int(rule.window_s * 1000))
         name = place_name(self.park, rule.place)
 
-        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
+        def evaluate(lookup: SnapshotLookup, state: EngineState) -> Condition:
             return conditions.demand(rule, name, state.tracks.get(key))
 
         self._add(self._watch(rule, rule.id, "demand", rule.severity, rule.place), evaluate)
@@ -170,7 +170,7 @@ class AlertEngine:
         name = place_name(self.park, rule.place)
         self._add(
             self._watch(rule, rule.id, "budget", rule.severity, rule.place),
-            lambda view, state: conditions.budget(rule, name, view),
+            lambda lookup, state: conditions.budget(rule, name, lookup),
         )
         if not rule.predict:
             return
@@ -182,9 +182,9 @@ class AlertEngine:
             profile = state.profiles.setdefault(forecast_name, HourProfile())
             profile.learn(calendar, hour_ms, kwh, rule.profile_alpha)
 
-        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
+        def evaluate(lookup: SnapshotLookup, state: EngineState) -> Condition:
             profile = state.profiles.setdefault(forecast_name, HourProfile())
-            return conditions.budget_forecast(rule, name, view, profile, calendar)
+            return conditions.budget_forecast(rule, name, lookup, profile, calendar)
 
         spec.learners.append(learn)
         meta = self._watch(rule, forecast_name, "budget_forecast", rule.forecast_severity, "")
@@ -229,15 +229,15 @@ class AlertEngine:
         self._track(TCE_TRACK, partial(_zero_carbon, "energy_tce"), keep_ms)
         calendar = self.calendar
 
-        def evaluate(view: SnapshotView, state: EngineState) -> Condition:
-            zero = view.snapshot.zero_carbon
+        def evaluate(lookup: SnapshotLookup, state: EngineState) -> Condition:
+            zero = lookup.snapshot.zero_carbon
             threshold = zero.carbon_per_energy.threshold if zero is not None else None
             return conditions.carbon(
                 rule,
                 threshold,
                 state.tracks.get(CO2_TRACK),
                 state.tracks.get(TCE_TRACK),
-                view,
+                lookup,
                 calendar,
             )
 
@@ -268,13 +268,13 @@ class AlertEngine:
         if t_ms is None or t_ms <= state.watermark_ms or not self.watches:
             return []
         state.watermark_ms = t_ms
-        view = SnapshotView(snapshot, t_ms)
-        self._observe(view)
+        lookup = SnapshotLookup(snapshot, t_ms)
+        self._observe(lookup)
         events: list[AlertEvent] = []
         seen: set[str] = set()
         for watch in self.watches:
             seen.add(watch.fingerprint)
-            condition = watch.evaluate(view, state)
+            condition = watch.evaluate(lookup, state)
             tracked, changes = step(
                 state.alerts.get(watch.fingerprint),
                 condition,
@@ -292,16 +292,16 @@ class AlertEngine:
             state.alerts.pop(gone)
         return events
 
-    def _observe(self, view: SnapshotView) -> None:
+    def _observe(self, lookup: SnapshotLookup) -> None:
         state = self.state
         for key, spec in self.tracks.items():
-            reading = spec.read(view)
+            reading = spec.read(lookup)
             if reading is None:
                 continue
             track = state.tracks.get(key)
             if track is None or track.keep_ms != spec.keep_ms:
                 track = state.tracks[key] = _resized(track, spec.keep_ms)
-            for hour_ms, amount in track.observe(view.t_ms, *reading, self.calendar):
+            for hour_ms, amount in track.observe(lookup.t_ms, *reading, self.calendar):
                 length = self.calendar.shift(Granularity.HOUR, hour_ms, 1) - hour_ms
                 for learn in spec.learners:
                     learn(state, hour_ms, length, amount)
@@ -345,13 +345,13 @@ def _waste(
     empty_below: float,
     track_key: str,
     base_key: str,
-    view: SnapshotView,
+    lookup: SnapshotLookup,
     state: EngineState,
 ) -> Condition:
     return conditions.waste(
         rule,
         name,
-        view.persons(building),
+        lookup.persons(building),
         empty_below,
         state.tracks.get(track_key),
         state.bases.get(base_key),
@@ -359,9 +359,9 @@ def _waste(
 
 
 def _silence(
-    name: str, devices: list[str], bad: frozenset[str], view: SnapshotView, state: EngineState
+    name: str, devices: list[str], bad: frozenset[str], lookup: SnapshotLookup, state: EngineState
 ) -> Condition:
-    return conditions.silence(name, devices, view, bad)
+    return conditions.silence(name, devices, lookup, bad)
 
 
 def _resized(track: CumulativeTrack | None, keep_ms: int) -> CumulativeTrack:

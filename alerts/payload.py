@@ -8,7 +8,7 @@ from typing import Any
 
 from alerts.engine import AlertEvent
 from alerts.fingerprint import idempotency_key
-from alerts.view import place_name
+from alerts.lookup import place_name
 from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
 

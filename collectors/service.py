@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Batch:
+class PendingLines:
     """Lines to store and the message ids to acknowledge once they are durable."""
 
     generation: int  # which MQTT connection the ids belong to
@@ -57,7 +57,7 @@ class Collector:
         self._writer = writer or make_writer(settings.influx)
         self._limits = Limits.from_settings(settings.collector)
         self._keys = series_keys(park)
-        self._batch = Batch(0)
+        self._batch = PendingLines(0)
         self._spool: Spool | None = None
 
     @property
@@ -77,7 +77,7 @@ class Collector:
         store = DurableStore(
             self._writer, self._spool, self.settings.collector, self.stats, self._refused
         )
-        pending: asyncio.Queue[Batch | None] = asyncio.Queue(
+        pending: asyncio.Queue[PendingLines | None] = asyncio.Queue(
             self.settings.collector.max_pending_batches
         )
         drained = asyncio.Event()
@@ -114,7 +114,7 @@ class Collector:
         burst: list[Message],
         generation: int,
         now_ms: int,
-        pending: asyncio.Queue[Batch | None],
+        pending: asyncio.Queue[PendingLines | None],
     ) -> None:
         """Validate and tag a burst of messages into batches; dead-letter the bad ones."""
         stats, batch_lines = self.stats, self.settings.collector.batch_lines
@@ -138,7 +138,7 @@ class Collector:
             if len(batch.lines) >= batch_lines:
                 await pending.put(self._take_batch(generation))
 
-    async def _flush_periodically(self, pending: asyncio.Queue[Batch | None]) -> None:
+    async def _flush_periodically(self, pending: asyncio.Queue[PendingLines | None]) -> None:
         interval = self.settings.collector.flush_interval_s
         while True:
             await asyncio.sleep(interval / 4)
@@ -146,12 +146,15 @@ class Collector:
             if (batch.lines or batch.acks) and time.monotonic() - batch.opened >= interval:
                 await pending.put(self._take_batch(batch.generation))
 
-    def _take_batch(self, generation: int) -> Batch:
-        batch, self._batch = self._batch, Batch(generation)
+    def _take_batch(self, generation: int) -> PendingLines:
+        batch, self._batch = self._batch, PendingLines(generation)
         return batch
 
     async def _write_loop(
-        self, pending: asyncio.Queue[Batch | None], store: DurableStore, drained: asyncio.Event
+        self,
+        pending: asyncio.Queue[PendingLines | None],
+        store: DurableStore,
+        drained: asyncio.Event,
     ) -> None:
         while True:
             batch = await pending.get()

@@ -31,8 +31,8 @@ from programs.demo.storage import NullWriter, influx_answers, storage_notice
 from programs.demo.terminal import Counts, LiveBlock, summary_lines
 from programs.wiring import attach_alerts
 from simulators.run import SimulationReport, SimulatorOptions, run_simulator
+from twin.service.live_plan import day_budget_kwh
 from twin.service.service import TwinService
-from twin.service.view import day_budget_kwh
 
 # Time-warped event times run ahead of the wall clock; a demo may run for days of park time.
 MAX_FUTURE_S = 400 * 86400.0

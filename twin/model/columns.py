@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
+from enum import IntEnum
 from itertools import starmap
 from typing import Any, Generic, TypeVar, overload
 
@@ -28,7 +29,18 @@ Bools = npt.NDArray[np.bool_]
 R = TypeVar("R")
 T = TypeVar("T")
 
-STATUS_NAMES = np.array(["online", "stale", "offline", "never_seen"], dtype=np.object_)
+
+class DeviceStatus(IntEnum):
+    """A device's status at the watermark; the numbers are the codes the twin computes with."""
+
+    ONLINE = 0
+    STALE = 1
+    OFFLINE = 2
+    NEVER_SEEN = 3
+
+
+# A code's name, by code: "online", "stale", "offline", "never_seen".
+STATUS_NAMES = np.array([status.name.lower() for status in DeviceStatus], dtype=np.object_)
 STATUS_NAMES.setflags(write=False)  # a constant
 
 
@@ -185,7 +197,7 @@ class DeviceTable(Columns):
     def __init__(
         self, ids: list[str], kinds: list[str], status: Ints, last_seen_ms: Ints, resets: Ints
     ) -> None:
-        """``status`` are codes into STATUS_NAMES; ``last_seen_ms`` is NEVER for a device never
+        """``status`` are ``DeviceStatus`` codes; ``last_seen_ms`` is NEVER for a device never
         read. The arrays must not change afterwards."""
         super().__init__(
             {

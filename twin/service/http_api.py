@@ -16,10 +16,10 @@ from prometheus_client import CollectorRegistry
 
 from parktwin.config import ApiSettings
 from parktwin.metrics import render
-from twin.service.view import ParkView, add_view_routes
+from twin.service.live_plan import LivePlanSource, add_live_plan_routes
 
 
-class TwinView(Protocol):
+class ApiSource(Protocol):
     """What the API shows; the twin service provides it."""
 
     def state(self) -> dict[str, Any] | None: ...
@@ -35,8 +35,8 @@ def _json(body: object, status: int = 200) -> web.Response:
     )
 
 
-def _section(view: TwinView, key: str) -> web.Response:
-    state = view.state()
+def _section(source: ApiSource, key: str) -> web.Response:
+    state = source.state()
     if state is None:
         return _json({"error": "the twin has no state yet"}, status=503)
     return _json(state.get(key))
@@ -45,7 +45,7 @@ def _section(view: TwinView, key: str) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(view: TwinView, registry: CollectorRegistry, token: str | None) -> web.Application:
+def build_app(source: ApiSource, registry: CollectorRegistry, token: str | None) -> web.Application:
     """The aiohttp application; ``token`` (if set) is required as ``Authorization: Bearer``."""
 
     @web.middleware
@@ -57,19 +57,19 @@ def build_app(view: TwinView, registry: CollectorRegistry, token: str | None) ->
         return await handler(request)
 
     async def health(_: web.Request) -> web.Response:
-        return _json(view.health())
+        return _json(source.health())
 
     async def state(_: web.Request) -> web.Response:
-        current = view.state()
+        current = source.state()
         if current is None:
             return _json({"error": "the twin has no state yet"}, status=503)
         return _json(current)
 
     async def kpis(_: web.Request) -> web.Response:
-        return _section(view, "kpis")
+        return _section(source, "kpis")
 
     async def enterprises(_: web.Request) -> web.Response:
-        return _section(view, "enterprises")
+        return _section(source, "enterprises")
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
@@ -80,8 +80,8 @@ def build_app(view: TwinView, registry: CollectorRegistry, token: str | None) ->
     app.router.add_get("/api/kpis", kpis)
     app.router.add_get("/api/enterprises", enterprises)
     app.router.add_get("/metrics", metrics)
-    if isinstance(view, ParkView):  # the live plan, for views that know their park
-        add_view_routes(app, view)
+    if isinstance(source, LivePlanSource):  # the live plan, for sources that know their park
+        add_live_plan_routes(app, source)
     return app
 
 

@@ -30,7 +30,7 @@ from twin.indicators.enterprises import (
 from twin.indicators.green_park import GreenParkReport, green_park_report
 from twin.indicators.occupancy import HourTotals, OccupancyReport, occupancy_report
 from twin.indicators.zero_carbon import ZeroCarbonReport, zero_carbon_report
-from twin.model.columns import ChannelTable, DeviceTable, FlowTable
+from twin.model.columns import ChannelTable, DeviceStatus, DeviceTable, FlowTable
 from twin.model.counters import NEVER
 from twin.model.live import LiveState
 from twin.model.topology import Flow, Level, Topology
@@ -59,21 +59,25 @@ def status_codes(
     interval_ms: Floats,
     settings: TwinSettings,
 ) -> npt.NDArray[np.int64]:
-    """Each device's status as an index into STATUS_NAMES (online, stale, offline, never_seen),
-    by the time since its last reading at the watermark."""
+    """Each device's ``DeviceStatus`` code (online, stale, offline, never_seen), by the time
+    since its last reading at the watermark."""
     seen = last_seen_ms != NEVER
     age = np.where(seen, watermark_ms - np.where(seen, last_seen_ms, 0), 0).astype(np.float64)
     rules = settings.status
     code = np.where(
         age <= rules.stale_after_intervals * interval_ms,
-        0,
-        np.where(age <= rules.offline_after_intervals * interval_ms, 1, 2),
+        DeviceStatus.ONLINE,
+        np.where(
+            age <= rules.offline_after_intervals * interval_ms,
+            DeviceStatus.STALE,
+            DeviceStatus.OFFLINE,
+        ),
     )
-    return np.where(seen, code, 3)
+    return np.where(seen, code, DeviceStatus.NEVER_SEEN)
 
 
 @dataclass
-class View:
+class StateAtWatermark:
     """The live state read at its watermark; caches what several reports share."""
 
     park: Park
@@ -195,15 +199,15 @@ def place_values(totals: Floats, settings: TwinSettings) -> Floats:
 PERIOD_LEVELS = (Level.BUILDING, Level.ZONE, Level.ENTERPRISE)
 
 
-def period_reports(view: View) -> dict[str, PeriodReport]:
+def period_reports(at_mark: StateAtWatermark) -> dict[str, PeriodReport]:
     """The current period of each granularity: the park's balance and every place's totals."""
-    places = view.topology.places
-    starts = {g: view.start(g) for g in GRANULARITIES}
+    places = at_mark.topology.places
+    starts = {g: at_mark.start(g) for g in GRANULARITIES}
     totals = [
-        view.place_totals(level, g, starts[g]) for g in GRANULARITIES for level in PERIOD_LEVELS
+        at_mark.place_totals(level, g, starts[g]) for g in GRANULARITIES for level in PERIOD_LEVELS
     ]
     # Every place of every period in one go (the same arithmetic row by row), then cut apart.
-    values = place_values(np.concatenate(totals), view.settings)
+    values = place_values(np.concatenate(totals), at_mark.settings)
     cuts = np.cumsum([len(t) for t in totals])[:-1]
     tables = [
         PlaceTable(places[level].ids, part)
@@ -218,10 +222,10 @@ def period_reports(view: View) -> dict[str, PeriodReport]:
         ]
         reports[g.value] = PeriodReport(
             granularity=g.value,
-            label=view.label(g, starts[g]),
+            label=at_mark.label(g, starts[g]),
             start_ms=starts[g],
-            end_ms=view.start(g, 1),
-            balance=view.balance(g, starts[g]),
+            end_ms=at_mark.start(g, 1),
+            balance=at_mark.balance(g, starts[g]),
             buildings=buildings,
             zones=zones,
             enterprises=enterprises,
@@ -229,83 +233,101 @@ def period_reports(view: View) -> dict[str, PeriodReport]:
     return reports
 
 
-def band_energy(view: View, complete: list[int]) -> tuple[float, str]:
+def band_energy(at_mark: StateAtWatermark, complete: list[int]) -> tuple[float, str]:
     """The annual energy that picks the park's size band, and where it comes from."""
-    configured = view.settings.zero_carbon.band_annual_energy_tce
+    configured = at_mark.settings.zero_carbon.band_annual_energy_tce
     if configured is not None:
         return configured, "configured annual energy"
     recent = complete[-12:]
     if recent:
-        total = sum(view.balance(Granularity.MONTH, m).tce.energy_tce for m in recent)
+        total = sum(at_mark.balance(Granularity.MONTH, m).tce.energy_tce for m in recent)
         basis = (
             "last twelve complete months"
             if len(recent) == 12
             else f"{len(recent)} months scaled to twelve"
         )
         return total * 12 / len(recent), basis
-    year = view.start(Granularity.YEAR)
-    elapsed = view.watermark_ms - year
-    year_ms = view.start(Granularity.YEAR, 1) - year
-    energy = view.balance(Granularity.YEAR, year).tce.energy_tce
+    year = at_mark.start(Granularity.YEAR)
+    elapsed = at_mark.watermark_ms - year
+    year_ms = at_mark.start(Granularity.YEAR, 1) - year
+    energy = at_mark.balance(Granularity.YEAR, year).tce.energy_tce
     return (energy * year_ms / elapsed if elapsed > 0 else 0.0), "year to date scaled to a year"
 
 
-def value_added(view: View, year: int, months: list[str]) -> tuple[float | None, str]:
+def value_added(
+    at_mark: StateAtWatermark, year: int, months: list[str]
+) -> tuple[float | None, str]:
     """The park's value added over the year (10k yuan), or None when an enterprise lacks it."""
     total, lacking = 0.0, []
-    for enterprise, money in zip(view.park.enterprises, view.money(year, months), strict=True):
+    for enterprise, money in zip(
+        at_mark.park.enterprises, at_mark.money(year, months), strict=True
+    ):
         if money is None or money.value_added_10k_yuan is None:
             lacking.append(enterprise.id)
         else:
             total += money.value_added_10k_yuan
-    if lacking or not view.park.enterprises:
+    if lacking or not at_mark.park.enterprises:
         return None, "value added missing for: " + ", ".join(lacking or ["(no enterprises)"])
     return total, "sum of the enterprises' value added"
 
 
 def zero_and_green(
-    view: View, year_account: CarbonAccount
+    at_mark: StateAtWatermark, year_account: CarbonAccount
 ) -> tuple[ZeroCarbonReport, GreenParkReport]:
     """The zero-carbon indicators and the green-park score of the year to date."""
-    year_start = view.start(Granularity.YEAR)
-    month_starts = view.months_of_year(year_start)
-    months = [view.label(Granularity.MONTH, m) for m in month_starts]
-    balance = view.balance(Granularity.YEAR, year_start)
-    current_month = view.start(Granularity.MONTH)
-    complete = [m for m in view.accounts if m < current_month]
-    energy, basis = band_energy(view, complete)
-    year_label = view.label(Granularity.YEAR, year_start)
+    year_start = at_mark.start(Granularity.YEAR)
+    month_starts = at_mark.months_of_year(year_start)
+    months = [at_mark.label(Granularity.MONTH, m) for m in month_starts]
+    balance = at_mark.balance(Granularity.YEAR, year_start)
+    current_month = at_mark.start(Granularity.MONTH)
+    complete = [m for m in at_mark.accounts if m < current_month]
+    energy, basis = band_energy(at_mark, complete)
+    year_label = at_mark.label(Granularity.YEAR, year_start)
     zero = zero_carbon_report(
-        year_label, months, balance, year_account, energy, basis, view.state.monthly, view.settings
+        year_label,
+        months,
+        balance,
+        year_account,
+        energy,
+        basis,
+        at_mark.state.monthly,
+        at_mark.settings,
     )
-    added, note = value_added(view, int(year_label), months)
+    added, note = value_added(at_mark, int(year_label), months)
     green = green_park_report(
-        year_label, months, balance, year_account, added, note, view.state.monthly, view.settings
+        year_label,
+        months,
+        balance,
+        year_account,
+        added,
+        note,
+        at_mark.state.monthly,
+        at_mark.settings,
     )
     return zero, green
 
 
-def occupancy(view: View) -> OccupancyReport:
+def occupancy(at_mark: StateAtWatermark) -> OccupancyReport:
     """People per building now and over the local day so far."""
-    topology, state = view.topology, view.state
+    topology, state = at_mark.topology, at_mark.state
     buildings = topology.places[Level.BUILDING]
     people_flows = topology.flows_of(Flow.PERSON_H)
     channels = topology.flow_channel[people_flows]
-    # Online or stale (codes 0 and 1) and read at least once.
-    online = view.status_code[topology.flow_device[people_flows]] <= 1
+    # Online or stale, and read at least once.
+    online = at_mark.status_code[topology.flow_device[people_flows]] <= DeviceStatus.STALE
     online &= state.last_ts[channels] != NEVER
     weights = np.zeros((3, len(topology.flow_keys)))
     weights[0, people_flows] = np.where(online, state.last_value[channels], 0.0)
     weights[1, people_flows] = online
     weights[2, people_flows] = 1.0
     persons, counted, installed = buildings.column_totals(list(weights), Flow.PERSON_H)
-    day = view.start(Granularity.DAY)
-    day_end = view.start(Granularity.DAY, 1)
+    day = at_mark.start(Granularity.DAY)
+    day_end = at_mark.start(Granularity.DAY, 1)
     elapsed, flows = [], []
     for start, totals in sorted(state.ledger.periods[Granularity.HOUR].items()):
         if day <= start < day_end:
-            end = view.calendar.shift(Granularity.HOUR, start, 1)
-            elapsed.append(max(min(end, view.watermark_ms) - start, 0) / 3_600_000)
+            end = at_mark.calendar.shift(Granularity.HOUR, start, 1)
+            elapsed.append(max(min(end, at_mark.watermark_ms) - start, 0) / 3_600_000)
             flows.append(totals)
     hours = HourTotals(
         elapsed,
@@ -314,40 +336,42 @@ def occupancy(view: View) -> OccupancyReport:
     )
     return occupancy_report(
         topology,
-        view.label(Granularity.DAY, day),
+        at_mark.label(Granularity.DAY, day),
         persons,
         installed.astype(np.int64),
         counted.astype(np.int64),
         hours,
-        view.settings.occupancy.empty_below_persons,
+        at_mark.settings.occupancy.empty_below_persons,
     )
 
 
-def enterprise_evaluation(view: View) -> EnterpriseEvaluation:
+def enterprise_evaluation(at_mark: StateAtWatermark) -> EnterpriseEvaluation:
     """Per-mu evaluation over the evaluation year (the watermark's year unless configured)."""
-    year = view.settings.per_mu.evaluation_year or int(
-        view.label(Granularity.YEAR, view.start(Granularity.YEAR))
+    year = at_mark.settings.per_mu.evaluation_year or int(
+        at_mark.label(Granularity.YEAR, at_mark.start(Granularity.YEAR))
     )
-    year_start = view.calendar.parse_label(Granularity.YEAR, str(year))
+    year_start = at_mark.calendar.parse_label(Granularity.YEAR, str(year))
     month_starts = [
         m
-        for m in (view.calendar.shift(Granularity.MONTH, year_start, i) for i in range(12))
-        if m <= view.watermark_ms
+        for m in (at_mark.calendar.shift(Granularity.MONTH, year_start, i) for i in range(12))
+        if m <= at_mark.watermark_ms
     ]
-    labels = {view.label(Granularity.MONTH, m): m for m in month_starts}
+    labels = {at_mark.label(Granularity.MONTH, m): m for m in month_starts}
     months = list(labels)
-    per_year = view.place_totals(Level.ENTERPRISE, Granularity.YEAR, year_start)
+    per_year = at_mark.place_totals(Level.ENTERPRISE, Granularity.YEAR, year_start)
     per_month: dict[str, Floats] = {}  # made when an enterprise reports by month
     flows = per_year.copy()
-    money = view.money(year, months)
+    money = at_mark.money(year, months)
     for i, figures in enumerate(money):
         if figures is not None and figures.months is not None:
             # The energy of the months the figures cover.
             for m in figures.months:
                 if m not in per_month:
-                    per_month[m] = view.place_totals(Level.ENTERPRISE, Granularity.MONTH, labels[m])
+                    per_month[m] = at_mark.place_totals(
+                        Level.ENTERPRISE, Granularity.MONTH, labels[m]
+                    )
             flows[i] = sum((per_month[m][i] for m in figures.months), np.zeros(per_year.shape[1]))
-    return evaluate(year, view.park.enterprises, money, flows, view.settings)
+    return evaluate(year, at_mark.park.enterprises, money, flows, at_mark.settings)
 
 
 def channel_table(topology: Topology, state: LiveState) -> ChannelTable:
@@ -379,10 +403,10 @@ def build_snapshot(
     park: Park, settings: TwinSettings, topology: Topology, calendar: Calendar, state: LiveState
 ) -> TwinSnapshot:
     """Everything the twin knows at the watermark of ``state``."""
-    view = View(park, settings, topology, calendar, state)
+    at_mark = StateAtWatermark(park, settings, topology, calendar, state)
     watermark = None if state.watermark_ms == NEVER else state.watermark_ms
     channels = channel_table(topology, state)
-    devices = device_table(topology, state, view.status_code)
+    devices = device_table(topology, state, at_mark.status_code)
     common: dict[str, Any] = {
         "park_id": park.park.id,
         "timezone": park.park.timezone,
@@ -408,29 +432,33 @@ def build_snapshot(
             occupancy=None,
             enterprises=None,
         )
-    current = {g: view.flows(g, view.start(g)).copy() for g in GRANULARITIES}
-    year_start = view.start(Granularity.YEAR)
-    year_months = view.months_of_year(year_start)
-    year_account = combine([view.accounts[m] for m in year_months if m in view.accounts], settings)
-    current_month = view.start(Granularity.MONTH)
-    complete = [m for m in view.accounts if m < current_month]
-    zero, green = zero_and_green(view, year_account)
+    current = {g: at_mark.flows(g, at_mark.start(g)).copy() for g in GRANULARITIES}
+    year_start = at_mark.start(Granularity.YEAR)
+    year_months = at_mark.months_of_year(year_start)
+    year_account = combine(
+        [at_mark.accounts[m] for m in year_months if m in at_mark.accounts], settings
+    )
+    current_month = at_mark.start(Granularity.MONTH)
+    complete = [m for m in at_mark.accounts if m < current_month]
+    zero, green = zero_and_green(at_mark, year_account)
     return TwinSnapshot(
         **common,
         local_time=calendar.local(watermark).isoformat(),
         flows=FlowTable(topology.flow_keys, *(current[g] for g in GRANULARITIES)),
-        periods=period_reports(view),
-        carbon_month=view.accounts[current_month],
+        periods=period_reports(at_mark),
+        carbon_month=at_mark.accounts[current_month],
         carbon_year=year_account,
-        carbon_by_month={view.label(Granularity.MONTH, m): a for m, a in view.accounts.items()},
+        carbon_by_month={
+            at_mark.label(Granularity.MONTH, m): a for m, a in at_mark.accounts.items()
+        },
         progress=progress(
             settings.targets,
-            int(view.label(Granularity.YEAR, year_start)),
-            [view.label(Granularity.MONTH, m) for m in complete],
-            [view.accounts[m].net_co2_t for m in complete],
+            int(at_mark.label(Granularity.YEAR, year_start)),
+            [at_mark.label(Granularity.MONTH, m) for m in complete],
+            [at_mark.accounts[m].net_co2_t for m in complete],
         ),
         zero_carbon=zero,
         green_park=green,
-        occupancy=occupancy(view),
-        enterprises=enterprise_evaluation(view),
+        occupancy=occupancy(at_mark),
+        enterprises=enterprise_evaluation(at_mark),
     )

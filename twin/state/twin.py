@@ -36,7 +36,7 @@ DEVICE_ID, TS_MS, VALUES = attrgetter("device_id"), attrgetter("ts_ms"), attrget
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
+class ChannelValues:
     """One ingest call's readings of known devices, flattened to channel values."""
 
     device: Ints
@@ -49,7 +49,7 @@ class Batch:
     unknown_quantities: int
 
 
-def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
+def flatten(readings: Iterable[Reading], topology: Topology) -> ChannelValues:
     """Readings as arrays of (channel, time, value); unknown devices and quantities counted."""
     # No Python loop over readings or values: each step is a C-level ``map`` over the batch
     # (attribute reads, dict lookups, the dicts' keys and values chained) or NumPy indexing.
@@ -94,7 +94,7 @@ def flatten(readings: Iterable[Reading], topology: Topology) -> Batch:
         )
     else:
         value_array = values_as_numbers(quantities, total)
-    return Batch(
+    return ChannelValues(
         device,
         device_ts,
         channel_array,

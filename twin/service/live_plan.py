@@ -28,8 +28,8 @@ LOAD_KINDS = (DeviceKind.SUB_METER, DeviceKind.EV_CHARGER)
 
 
 @runtime_checkable
-class ParkView(Protocol):
-    """What the view needs of the twin service: its state, its park and its alerts."""
+class LivePlanSource(Protocol):
+    """What the live plan needs of the twin service: its state, its park and its alerts."""
 
     park: Park
 
@@ -119,13 +119,13 @@ def day_budget_kwh(park: Park) -> float | None:
     return None
 
 
-def live_event(view: ParkView, state: dict[str, Any]) -> dict[str, Any]:
+def live_event(source: LivePlanSource, state: dict[str, Any]) -> dict[str, Any]:
     """One tick for the page: KPI summary, buildings, alerts and the day's budget."""
     return {
         "kpis": state.get("kpis"),
-        "buildings": building_figures(view.park, state),
-        "alerts": view.active_alerts(),
-        "budget_kwh_day": day_budget_kwh(view.park),
+        "buildings": building_figures(source.park, state),
+        "alerts": source.active_alerts(),
+        "budget_kwh_day": day_budget_kwh(source.park),
     }
 
 
@@ -134,9 +134,9 @@ def _sse(event: dict[str, Any]) -> bytes:
     return b"event: tick\ndata: " + body + b"\n\n"
 
 
-def add_view_routes(app: web.Application, view: ParkView) -> None:
+def add_live_plan_routes(app: web.Application, source: LivePlanSource) -> None:
     """Add the page, its static files, ``/api/plan`` and ``/api/events`` to the twin's API."""
-    geometry = plan(view.park)
+    geometry = plan(source.park)
     # Open streams would hold the server's shutdown up to its timeout: end them at shutdown.
     closing = asyncio.Event()
 
@@ -159,9 +159,9 @@ def add_view_routes(app: web.Application, view: ParkView) -> None:
         # A client that goes away raises on write; the server cancels us on shutdown.
         with contextlib.suppress(ConnectionResetError):
             while not closing.is_set():
-                state = view.state()
+                state = source.state()
                 if state is not None and state is not sent:
-                    await response.write(_sse(live_event(view, state)))
+                    await response.write(_sse(live_event(source, state)))
                     sent, idle = state, 0.0
                 elif idle >= KEEPALIVE_S:
                     await response.write(b": keep-alive\n\n")

@@ -14,7 +14,7 @@ LEVEL_LISTS = {"building": "buildings", "zone": "zones", "enterprise": "enterpri
 
 
 @dataclass
-class SnapshotView:
+class SnapshotLookup:
     """One snapshot, at its watermark ``t_ms``."""
 
     snapshot: TwinSnapshot
