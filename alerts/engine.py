@@ -38,20 +38,6 @@ from twin.state.snapshot import TwinSnapshot
 CO2_TRACK, TCE_TRACK = "carbon|co2_t", "carbon|energy_tce"
 
 
-@dataclass
-class EngineState:
-    """Everything the engine has learnt and every alert's phase, at ``watermark_ms``."""
-
-    watermark_ms: int = -1
-    tracks: dict[str, CumulativeTrack] = field(default_factory=dict)
-    profiles: dict[str, HourProfile] = field(default_factory=dict)  # by alert name
-    bases: dict[str, BaseLoad] = field(default_factory=dict)  # by "rule|building"
-    alerts: dict[str, Tracked] = field(default_factory=dict)  # by fingerprint
-
-
-STATE = TypeAdapter(EngineState)
-
-
 @dataclass(frozen=True, slots=True)
 class AlertMeta:
     """What one alert is: its name (the ``rule`` tag), kind, severity, place and timing."""
@@ -62,6 +48,23 @@ class AlertMeta:
     place: str  # park, building:ID, zone:ID, enterprise:ID
     for_ms: int
     clear_ms: int
+
+
+@dataclass
+class EngineState:
+    """Everything the engine has learnt and every alert's phase, at ``watermark_ms``."""
+
+    watermark_ms: int = -1
+    tracks: dict[str, CumulativeTrack] = field(default_factory=dict)
+    profiles: dict[str, HourProfile] = field(default_factory=dict)  # by alert name
+    bases: dict[str, BaseLoad] = field(default_factory=dict)  # by "rule|building"
+    alerts: dict[str, Tracked] = field(default_factory=dict)  # by fingerprint
+    # What each tracked alert is, so that one whose rule has left the park file can still be
+    # announced resolved after a restart (by fingerprint; absent in states saved before it).
+    metas: dict[str, AlertMeta] = field(default_factory=dict)
+
+
+STATE = TypeAdapter(EngineState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +268,7 @@ class AlertEngine:
         """Alerts that fired or resolved at this snapshot's watermark (none if it did not move)."""
         t_ms = snapshot.watermark_ms
         state = self.state
-        if t_ms is None or t_ms <= state.watermark_ms or not self.watches:
+        if t_ms is None or t_ms <= state.watermark_ms or not (self.watches or state.alerts):
             return []
         state.watermark_ms = t_ms
         lookup = SnapshotLookup(snapshot, t_ms)
@@ -284,12 +287,18 @@ class AlertEngine:
             )
             if tracked is None:
                 state.alerts.pop(watch.fingerprint, None)
+                state.metas.pop(watch.fingerprint, None)
             else:
                 state.alerts[watch.fingerprint] = tracked
+                state.metas[watch.fingerprint] = watch.meta
             events.extend(self._event(watch, change) for change in changes)
         for gone in [fp for fp in state.alerts if fp not in seen]:
-            # A rule removed from the park file: its alerts end, and say so.
-            state.alerts.pop(gone)
+            # A rule removed from the park file: its alerts end, and say so. (A state saved
+            # before metas were kept cannot name the alert: it ends unannounced.)
+            tracked = state.alerts.pop(gone)
+            meta = state.metas.pop(gone, None)
+            if tracked.phase is not Phase.PENDING and meta is not None:
+                events.append(AlertEvent(gone, meta, "resolved", t_ms, tracked, "rule removed"))
         return events
 
     def _observe(self, lookup: SnapshotLookup) -> None:

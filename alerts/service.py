@@ -61,8 +61,12 @@ class AlertService:
             )
         self.park = park
         self.settings = settings.alerts
-        self.enabled = self.settings.enabled and bool(park.alerts.rules)
         self.folder = self.settings.folder / park.park.id
+        # With no rules left, a saved state may still hold alerts whose rules were removed:
+        # they must be announced resolved and their retained topics cleared.
+        self.enabled = self.settings.enabled and (
+            bool(park.alerts.rules) or self.state_path.exists()
+        )
         self.engine = AlertEngine(park)
         self.outbox = Outbox(self.folder / "outbox")
         self._publish = publish

@@ -141,6 +141,50 @@ def test_a_restored_engine_continues_without_announcing_again() -> None:
     assert [e.state for e in resolved] == ["resolved"]
 
 
+SILENCE = "    - {id: meters-silent, kind: device_silence, status: offline}\n"
+
+
+def test_an_alert_whose_rule_was_removed_ends_and_says_so_once() -> None:
+    replay = Replay(alert_park(DEMAND + SILENCE))
+    start = local_ms("2026-03-03T06:00")
+    fired = replay.run(start, start + 2 * HOUR, lambda t: 500.0)
+    assert [e.state for e in fired] == ["firing"]
+    # Restart with the demand rule gone from the park file, the other rule kept.
+    replay.park = alert_park(SILENCE)
+    replay.engine = AlertEngine(replay.park, load_state(replay.engine.dump()))
+    t = start + 2 * HOUR
+    ended = replay.run(t, t + HOUR, lambda t: 500.0)
+    assert [(e.state, e.reason) for e in ended] == [("resolved", "rule removed")]
+    assert ended[0].fingerprint == fired[0].fingerprint
+    assert ended[0].meta == fired[0].meta and ended[0].since_ms == fired[0].since_ms
+    assert replay.run(t + HOUR, t + 2 * HOUR, lambda t: 500.0) == []
+
+
+def test_an_alert_ends_and_says_so_when_every_rule_was_removed() -> None:
+    replay = Replay(alert_park(DEMAND))
+    start = local_ms("2026-03-03T06:00")
+    fired = replay.run(start, start + 2 * HOUR, lambda t: 500.0)
+    assert [e.state for e in fired] == ["firing"]
+    replay.park = alert_park("    []\n")
+    replay.engine = AlertEngine(replay.park, load_state(replay.engine.dump()))
+    t = start + 2 * HOUR
+    ended = replay.run(t, t + HOUR, lambda t: 500.0)
+    assert [(e.fingerprint, e.state) for e in ended] == [(fired[0].fingerprint, "resolved")]
+    assert replay.run(t + HOUR, t + 2 * HOUR, lambda t: 500.0) == []
+
+
+def test_a_pending_alert_whose_rule_was_removed_ends_unannounced() -> None:
+    slow = DEMAND.replace("for_s: 900", "for_s: 86400")
+    replay = Replay(alert_park(slow + SILENCE))
+    start = local_ms("2026-03-03T06:00")
+    assert replay.run(start, start + 2 * HOUR, lambda t: 500.0) == []  # pending, not fired
+    replay.park = alert_park(SILENCE)
+    replay.engine = AlertEngine(replay.park, load_state(replay.engine.dump()))
+    t = start + 2 * HOUR
+    assert replay.run(t, t + HOUR, lambda t: 500.0) == []
+    assert replay.engine.state.alerts == {} and replay.engine.state.metas == {}
+
+
 def test_an_empty_building_drawing_more_than_its_base_load_is_waste() -> None:
     park = alert_park(
         "    - {id: plant-waste, kind: waste, buildings: [plant-1], min_history_hours: 48,"

@@ -247,6 +247,39 @@ async def test_a_resolved_alert_sends_exactly_one_resolution_and_clears_its_reta
     assert resolution["duration_s"] >= 0
 
 
+@pytest.mark.parametrize(
+    "rules_left",
+    ["    - {id: quiet, kind: device_silence}\n", "    []\n"],
+    ids=["other-rules-kept", "no-rule-left"],
+)
+async def test_an_alert_whose_rule_was_removed_is_resolved_to_receivers_and_cleared_on_mqtt(
+    receiver: Receiver, tmp_path: Path, rules_left: str
+) -> None:
+    settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
+    park = alert_park(DEMAND)
+    driver = Driver(park, settings)
+    fingerprint = driver.service.engine.watches[0].fingerprint
+    topic = alert_topic(park.park.id, fingerprint)
+    async with delivering(driver.service):
+        await driver.fire()
+        await until(lambda: len(receiver.requests) == 1)
+    await driver.service.close()
+    # Restarted with the rule gone from the park file: the same folder, the same twin state.
+    restarted = Driver(alert_park(rules_left), settings)
+    restarted.twin, restarted.energy_kwh = driver.twin, driver.energy_kwh
+    async with delivering(restarted.service):
+        states = await restarted.feed(START + HOUR, START + 2 * HOUR, lambda t: 500.0)
+        assert states == ["resolved"]
+        assert restarted.retained[topic] == b""  # an empty retained message clears the topic
+        await until(lambda: len(receiver.requests) == 2)
+        await asyncio.sleep(0.3)
+    await restarted.service.close()
+    assert [orjson.loads(r.body)["state"] for r in receiver.requests] == ["firing", "resolved"]
+    resolution = orjson.loads(receiver.requests[1].body)
+    assert resolution["fingerprint"] == fingerprint and resolution["rule"] == "plant-demand"
+    assert resolution["reason"] == "rule removed"
+
+
 async def test_chat_robots_get_their_own_formats_and_signatures(
     receiver: Receiver, tmp_path: Path
 ) -> None:
