@@ -10,10 +10,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from collector_harness import wait_until
 from conftest import InfluxDatabase, Mosquitto
-from small_park import small_park
-from test_twin_service import twin_settings
+from helpers import small_park, twin_settings, wait_until
 
 from parktwin.config import ApiSettings
 from twin.service.http_api import build_app

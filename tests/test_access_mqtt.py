@@ -14,11 +14,17 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from collector_harness import BASE_TS_MS, Sent, collector_settings, payload_of, running
 from conftest import InfluxDatabase, Mosquitto, free_port, require_binary
+from helpers import (
+    BASE_TS_MS,
+    Sent,
+    collector_settings,
+    payload_of,
+    running,
+    small_park,
+    stored_pairs,
+)
 from pydantic import SecretStr
-from small_park import small_park
-from test_faults_collector import stored_pairs
 
 from collectors.service import Collector
 from parktwin.config import MqttSettings, TlsSettings

@@ -18,9 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from collector_harness import BASE_TS_MS, Sent, collector_settings, publish, running, wait_until
 from conftest import InfluxDatabase, Mosquitto, VictoriaMetrics, free_port, require_binary
-from small_park import SMALL_PARK, small_park
+from helpers import (
+    BASE_TS_MS,
+    SMALL_PARK,
+    Sent,
+    collector_settings,
+    publish,
+    running,
+    small_park,
+    wait_until,
+)
 
 from collectors.service import Collector
 from parktwin.config import MqttSettings

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alerts_harness import (
+from helpers import (
     DAY,
     HOUR,
     MINUTE,

@@ -13,9 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
-from alerts_harness import HOUR, MINUTE, Receiver, alert_park, local_ms
-from collector_harness import Sent, publish, wait_until
 from conftest import InfluxDatabase, Mosquitto
+from helpers import HOUR, MINUTE, Receiver, Sent, alert_park, local_ms, publish, wait_until
 
 from alerts.service import alert_topic
 from parktwin.config import load_settings

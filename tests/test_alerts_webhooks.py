@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import os
@@ -15,27 +14,26 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
-from alerts_harness import HOUR, MINUTE, Receiver, alert_park, local_ms
-
-from alerts.service import AlertService, alert_topic
-from parktwin.config import Settings, load_settings
-from parktwin.contract.reading import Reading
-from parktwin.park.model import Park
-from twin.state.twin import Twin
-
-SECRET = "s3cret-for-tests"
-START = local_ms("2026-03-03T09:00")
-DEMAND = (
-    '    - {id: plant-demand, kind: demand, place: "building:plant-1", limit_kw: 400,'
-    " window_s: 600, for_s: 0, clear_for_s: 0}\n"
+from helpers import (
+    ALERT_START,
+    HOUR,
+    INSTANT_DEMAND,
+    SECRET,
+    Driver,
+    Receiver,
+    alert_park,
+    delivering,
+    receiver_settings,
+    settings_for,
+    until,
 )
-DASHBOARD = "https://grafana.example/d/parktwin-alerts?var-park={park}&from={from_ms}&to={to_ms}"
+
+from alerts.service import alert_topic
 
 
 def verify_like_a_receiver(headers: dict[str, str], body: bytes, secret: str) -> bool:
@@ -46,71 +44,6 @@ def verify_like_a_receiver(headers: dict[str, str], body: bytes, secret: str) ->
         return False
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return hmac.compare_digest("sha256=" + expected.hexdigest(), signature)
-
-
-def receiver_settings(url: str, **extra: Any) -> dict[str, Any]:
-    return {"url": url, "retry_initial_s": 0.05, "retry_max_s": 0.2, **extra}
-
-
-def settings_for(folder: Path, receivers: dict[str, dict[str, Any]]) -> Settings:
-    return load_settings(
-        None,
-        alerts={
-            "folder": folder,
-            "write_influx": False,
-            "dashboard_url": DASHBOARD,
-            "receivers": receivers,
-        },
-    )
-
-
-class Driver:
-    """A twin and an alert service fed five-minute steps of the plant's power."""
-
-    def __init__(self, park: Park, settings: Settings) -> None:
-        self.twin = Twin(park)
-        self.retained: dict[str, bytes] = {}
-        self.service = AlertService(park, settings, self._publish)
-        self.energy_kwh = 0.0
-
-    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
-        assert retain
-        self.retained[topic] = payload
-        return True
-
-    async def feed(self, start_ms: int, end_ms: int, kw: Callable[[int], float]) -> list[str]:
-        states = []
-        for t in range(start_ms, end_ms, 5 * MINUTE):
-            self.energy_kwh += kw(t) * 5 * MINUTE / HOUR
-            self.twin.ingest(
-                [Reading("m-plant", t, {"energy_kwh": self.energy_kwh, "power_kw": kw(t)})]
-            )
-            events = await self.service.on_snapshot(self.twin.snapshot())
-            states.extend(e.state for e in events)
-        return states
-
-    async def fire(self) -> None:
-        assert await self.feed(START, START + HOUR, lambda t: 500.0) == ["firing"]
-
-    async def resolve(self) -> None:
-        assert await self.feed(START + HOUR, START + 2 * HOUR, lambda t: 100.0) == ["resolved"]
-
-
-@contextlib.asynccontextmanager
-async def delivering(service: AlertService) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(service.deliver())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 10) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -124,7 +57,7 @@ async def test_a_generic_webhook_is_signed_and_verifies_as_documented(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    driver = Driver(alert_park(DEMAND), settings)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
     async with delivering(driver.service):
         await driver.fire()
         await until(lambda: len(receiver.requests) == 1)
@@ -152,7 +85,7 @@ async def test_a_receiver_answering_500_three_times_gets_the_alert_on_the_fourth
     receiver = await Receiver(answers=[500, 500, 500]).start()
     try:
         settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-        driver = Driver(alert_park(DEMAND), settings)
+        driver = Driver(alert_park(INSTANT_DEMAND), settings)
         async with delivering(driver.service):
             await driver.fire()
             await until(lambda: driver.service.dispatcher.stats.delivered == 1)
@@ -169,12 +102,11 @@ KILLED_PROCESS = textwrap.dedent(
     import asyncio, sys
     sys.path.insert(0, {tests!r})
     from pathlib import Path
-    from test_alerts_webhooks import DEMAND, Driver, settings_for, receiver_settings
-    from alerts_harness import alert_park
+    from helpers import INSTANT_DEMAND, Driver, alert_park, receiver_settings, settings_for
 
     async def main():
         settings = settings_for(Path({folder!r}), {{"ops": receiver_settings({url!r})}})
-        driver = Driver(alert_park(DEMAND), settings)
+        driver = Driver(alert_park(INSTANT_DEMAND), settings)
         await driver.fire()
         print("fired", flush=True)
         await driver.service.deliver()  # the receiver is down: retries until killed
@@ -208,12 +140,12 @@ async def test_an_alert_in_the_outbox_of_a_killed_process_is_delivered_after_res
     receiver = await Receiver().start(port)
     try:
         settings = settings_for(tmp_path, {"ops": receiver_settings(url)})
-        driver = Driver(alert_park(DEMAND), settings)
+        driver = Driver(alert_park(INSTANT_DEMAND), settings)
         async with delivering(driver.service):
             await until(lambda: len(receiver.requests) == 1)
             # The twin is rebuilt from the same readings (the broker redelivers them); the
             # engine knows the alert fired and skips what it has seen: nothing to announce.
-            assert await driver.feed(START, START + 2 * HOUR, lambda t: 500.0) == []
+            assert await driver.feed(ALERT_START, ALERT_START + 2 * HOUR, lambda t: 500.0) == []
             await asyncio.sleep(0.2)
     finally:
         await receiver.stop()
@@ -225,7 +157,7 @@ async def test_a_resolved_alert_sends_exactly_one_resolution_and_clears_its_reta
     receiver: Receiver, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    park = alert_park(DEMAND)
+    park = alert_park(INSTANT_DEMAND)
     driver = Driver(park, settings)
     fingerprint = driver.service.engine.watches[0].fingerprint
     topic = alert_topic(park.park.id, fingerprint)
@@ -235,7 +167,9 @@ async def test_a_resolved_alert_sends_exactly_one_resolution_and_clears_its_reta
         await driver.resolve()
         assert driver.retained[topic] == b""  # an empty retained message clears the topic
         # Hours more under the limit, with a tick of no news too: nothing more to say.
-        assert await driver.feed(START + 2 * HOUR, START + 6 * HOUR, lambda t: 100.0) == []
+        assert (
+            await driver.feed(ALERT_START + 2 * HOUR, ALERT_START + 6 * HOUR, lambda t: 100.0) == []
+        )
         assert await driver.service.on_snapshot(driver.twin.snapshot()) == []
         await until(lambda: len(receiver.requests) == 2)
         await asyncio.sleep(0.3)
@@ -256,7 +190,7 @@ async def test_an_alert_whose_rule_was_removed_is_resolved_to_receivers_and_clea
     receiver: Receiver, tmp_path: Path, rules_left: str
 ) -> None:
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    park = alert_park(DEMAND)
+    park = alert_park(INSTANT_DEMAND)
     driver = Driver(park, settings)
     fingerprint = driver.service.engine.watches[0].fingerprint
     topic = alert_topic(park.park.id, fingerprint)
@@ -268,7 +202,7 @@ async def test_an_alert_whose_rule_was_removed_is_resolved_to_receivers_and_clea
     restarted = Driver(alert_park(rules_left), settings)
     restarted.twin, restarted.energy_kwh = driver.twin, driver.energy_kwh
     async with delivering(restarted.service):
-        states = await restarted.feed(START + HOUR, START + 2 * HOUR, lambda t: 500.0)
+        states = await restarted.feed(ALERT_START + HOUR, ALERT_START + 2 * HOUR, lambda t: 500.0)
         assert states == ["resolved"]
         assert restarted.retained[topic] == b""  # an empty retained message clears the topic
         await until(lambda: len(receiver.requests) == 2)
@@ -292,7 +226,7 @@ async def test_chat_robots_get_their_own_formats_and_signatures(
             "slack": receiver_settings(receiver.url, format="slack"),
         },
     )
-    driver = Driver(alert_park(DEMAND), settings)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
     async with delivering(driver.service):
         await driver.fire()
         await until(lambda: len(receiver.requests) == 4)
@@ -331,7 +265,7 @@ async def test_a_hanging_receiver_times_out_and_holds_up_no_other_receiver(
                 "ops": receiver_settings(receiver.url),
             },
         )
-        driver = Driver(alert_park(DEMAND), settings)
+        driver = Driver(alert_park(INSTANT_DEMAND), settings)
         async with delivering(driver.service):
             started = time.monotonic()
             await driver.fire()
@@ -348,7 +282,7 @@ async def test_a_refused_delivery_is_set_aside_not_retried_forever(tmp_path: Pat
     receiver = await Receiver(answers=[400]).start()
     try:
         settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url)})
-        driver = Driver(alert_park(DEMAND), settings)
+        driver = Driver(alert_park(INSTANT_DEMAND), settings)
         async with delivering(driver.service):
             await driver.fire()
             await until(lambda: driver.service.dispatcher.stats.set_aside == 1)

@@ -11,19 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_harness import (
+from conftest import InfluxDatabase, Mosquitto
+from fuzz.message_case import MessageCase, load_cases
+from helpers import (
+    REASONS,
     Sent,
     collect_dead_letters,
     collector_settings,
     payload_of,
     readings_for,
     running,
+    small_park,
     wait_until,
 )
-from conftest import InfluxDatabase, Mosquitto
-from fuzz.message_case import MessageCase, load_cases
 from paho.mqtt.client import topic_matches_sub
-from small_park import small_park
 
 from collectors.service import Collector
 from parktwin.config import CollectorSettings
@@ -33,11 +34,6 @@ from parktwin.mqtt import make_client
 from parktwin.validation import Limits, validate_message
 
 CASES = load_cases()
-REASONS = {
-    "too_large", "bad_topic", "wrong_park", "unknown_device", "not_utf8", "malformed_json",
-    "bad_schema", "bad_version", "bad_timestamp", "timestamp_out_of_window", "unknown_quantity",
-    "unknown_unit", "quantity_not_for_kind", "bad_value", "out_of_range",
-}  # fmt: skip
 
 
 def reaches_the_collector(case: MessageCase, park_id: str) -> bool:

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from collector_harness import (
+from conftest import InfluxDatabase, InfluxDB1, Mosquitto, VictoriaMetrics
+from helpers import (
     BASE_TS_MS,
     Sent,
     collect_dead_letters,
@@ -16,10 +17,9 @@ from collector_harness import (
     publish,
     readings_for,
     running,
+    small_park,
     wait_until,
 )
-from conftest import InfluxDatabase, InfluxDB1, Mosquitto, VictoriaMetrics
-from small_park import small_park
 
 from collectors.service import Collector
 from parktwin.contract import topics

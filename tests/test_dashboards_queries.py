@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
-from collector_harness import wait_until
 from conftest import InfluxDatabase, Mosquitto, http_request
+from helpers import wait_until
 
 from collectors.service import Collector
 from dashboards.catalogue import dashboard_json, dashboards

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_binary
-from demo_harness import ENERGY_TODAY, FINAL, SIM_TIME, DemoRun
+from helpers import ENERGY_TODAY, FINAL, SIM_TIME, DemoRun
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_harness import Page, chromium_page
 from conftest import require_binary
-from demo_harness import FINAL, VIEW_URL, DemoRun
+from helpers import FINAL, VIEW_URL, DemoRun, Page, chromium_page
 
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park

@@ -22,9 +22,18 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from collector_harness import Sent, collector_settings, payload_of, readings_for, running
 from conftest import InfluxDB1, Mosquitto
-from small_park import SMALL_PARK, small_park
+from helpers import (
+    DATABASE,
+    SMALL_PARK,
+    Sent,
+    collector_settings,
+    payload_of,
+    readings_for,
+    running,
+    small_park,
+    stored_pairs,
+)
 
 from collectors.service import Collector
 from collectors.spool import Spool
@@ -33,8 +42,6 @@ from parktwin.contract import topics
 from parktwin.mqtt import make_client
 
 pytestmark = pytest.mark.integration
-
-DATABASE = "park"
 
 
 # -- publishing as a device does, and counting what the database holds ------------------------
@@ -67,19 +74,6 @@ async def publish_like_a_device(
             reconnects += 1
             await asyncio.sleep(0.2)
     return reconnects
-
-
-def stored_pairs(server: InfluxDB1, database: str = DATABASE) -> Counter[tuple[str, int]]:
-    """How many points each (device, event time) has, over every measurement of the database."""
-    stored: Counter[tuple[str, int]] = Counter()
-    try:
-        series_list = server.query(database, 'SELECT * FROM /.*/ GROUP BY "device"')
-    except (OSError, RuntimeError):  # the database is not there (yet)
-        return stored
-    for series in series_list:
-        for row in series["values"]:  # type: ignore[union-attr]
-            stored[(series["tags"]["device"], row[0])] += 1  # type: ignore[index]
-    return stored
 
 
 def once_each(readings: list[Sent]) -> Counter[tuple[str, int]]:

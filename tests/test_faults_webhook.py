@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 import orjson
-from alerts_harness import Receiver, alert_park
-from test_alerts_webhooks import (
-    DEMAND,
+from helpers import (
+    INSTANT_DEMAND,
     SECRET,
     Driver,
+    Receiver,
+    alert_park,
     delivering,
     receiver_settings,
     settings_for,
@@ -29,7 +30,7 @@ async def test_alerts_raised_while_the_receiver_is_down_arrive_once_each_when_it
     port = receiver.port
     await receiver.stop()  # nothing listens on its port now
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    driver = Driver(alert_park(DEMAND), settings)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
     async with delivering(driver.service):
         await driver.fire()  # an hour of simulated time over the limit
         await driver.resolve()  # and an hour back under it
@@ -50,7 +51,7 @@ async def test_a_receiver_refuses_a_delivery_replayed_outside_the_window_or_alte
 ) -> None:
     receiver = await Receiver().start()
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    driver = Driver(alert_park(DEMAND), settings)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
     try:
         async with delivering(driver.service):
             await driver.fire()

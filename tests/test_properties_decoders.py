@@ -9,10 +9,9 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from helpers import REASONS, small_park
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from small_park import small_park
-from test_bad_input_corpus import REASONS
 
 from parktwin.config import CollectorSettings
 from parktwin.contract.payload import decode, encode

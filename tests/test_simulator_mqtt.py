@@ -7,9 +7,8 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import aiomqtt
 from conftest import Mosquitto
-from test_simulator_park import small_park
+from helpers import Subscriber, every_kind_park
 
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
@@ -22,36 +21,6 @@ from simulators.run import SimulationReport, SimulatorOptions, run_simulator
 from simulators.stream import TelemetryStream
 
 TWO_HOURS_S = 7200.0
-
-
-class Subscriber:
-    """Everything published under one park, in arrival order."""
-
-    def __init__(self, mosquitto: Mosquitto, park_id: str) -> None:
-        self.settings = MqttSettings(port=mosquitto.port)
-        self.park_id = park_id
-        self.received: list[tuple[str, bytes]] = []
-        self._ready = asyncio.Event()
-
-    async def run(self) -> None:
-        async with aiomqtt.Client(
-            "127.0.0.1", self.settings.port, max_queued_incoming_messages=0
-        ) as c:
-            await c.subscribe(f"parks/{self.park_id}/#", qos=1)
-            self._ready.set()
-            async for message in c.messages:
-                self.received.append((str(message.topic), bytes(message.payload)))  # type: ignore[arg-type]
-
-    async def ready(self) -> None:
-        await asyncio.wait_for(self._ready.wait(), 10)
-
-    async def wait_for(self, count: int, prefix: str) -> None:
-        async with asyncio.timeout(30):
-            while sum(1 for t, _ in self.received if t.endswith(prefix)) < count:
-                await asyncio.sleep(0.05)
-
-    def telemetry(self) -> list[tuple[str, bytes]]:
-        return [(t, p) for t, p in self.received if t.endswith("/telemetry")]
 
 
 async def simulate(
@@ -85,7 +54,7 @@ def ledger_lines(path: Path) -> list[tuple[str, int]]:
 async def test_ledger_matches_what_a_subscriber_received(
     mosquitto: Mosquitto, park_id: str, tmp_path: Path
 ) -> None:
-    park = small_park(park_id)
+    park = every_kind_park(park_id)
     faults = FaultOptions(
         dropout=0.05, stuck=0.01, spike=0.02, spike_out_of_range=0.02, duplicate=0.05,
         out_of_order=0.05, malformed=0.05,
@@ -118,7 +87,7 @@ async def test_ledger_matches_what_a_subscriber_received(
 async def test_speed_and_rate_do_not_change_what_is_sent(
     mosquitto: Mosquitto, park_id: str
 ) -> None:
-    park = small_park(park_id)
+    park = every_kind_park(park_id)
     faults = FaultOptions(duplicate=0.02, out_of_order=0.02, malformed=0.02)
     _, fast, _ = await simulate(mosquitto, park, faults=faults, speed=0.0)
     _, paced, _ = await simulate(mosquitto, park, faults=faults, speed=14_400.0, max_rate=5000.0)
@@ -139,7 +108,7 @@ async def test_speed_and_rate_do_not_change_what_is_sent(
 async def test_gateway_and_devices_announce_online_then_offline(
     mosquitto: Mosquitto, park_id: str
 ) -> None:
-    park = small_park(park_id)
+    park = every_kind_park(park_id)
     _, _, statuses = await simulate(mosquitto, park, simulated_duration_s=600.0)
     gateway = topics.gateway_status(park_id, "simulator")
     assert [p for t, p in statuses if t == gateway] == [b"online", b"offline"]
@@ -151,7 +120,7 @@ async def test_gateway_and_devices_announce_online_then_offline(
 async def test_a_restarted_simulator_continues_from_its_state_file(
     mosquitto: Mosquitto, park_id: str, tmp_path: Path
 ) -> None:
-    park = small_park(park_id)
+    park = every_kind_park(park_id)
     state, ledger = tmp_path / "state.json", tmp_path / "ledger.csv"
     first, _, _ = await simulate(
         mosquitto, park, state_file=state, ledger_file=ledger, simulated_duration_s=3600.0

@@ -11,66 +11,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import pytest
+from helpers import every_kind_park
 
 from parktwin.contract.payload import decode
 from parktwin.contract.quantities import KINDS
 from parktwin.contract.reading import Reading
-from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
 from simulators.calendar import DayType, china_calendar
 from simulators.park import ModelOptions, ParkSimulator
 from simulators.sun import clear_sky_ghi_w_m2, solar_noon_ms, solar_position
-
-SMALL_PARK = """
-schema_version: 1
-park:
-  id: {park_id}
-  name: Test park
-  timezone: Asia/Shanghai
-  location: {{latitude: 30.04, longitude: 121.15}}
-zones:
-  - {{id: prod, name: Production, type: production}}
-  - {{id: office, name: Offices, type: rnd}}
-  - {{id: home, name: Housing, type: talent_housing}}
-  - {{id: util, name: Utilities, type: utilities}}
-buildings:
-  - {{id: fab, name: Fab, zone: prod, use: factory, floor_area_m2: 10000,
-     occupant_capacity: 150, shifts: 2}}
-  - {{id: hq, name: HQ, zone: office, use: office, floor_area_m2: 6000, occupant_capacity: 300}}
-  - {{id: apt, name: Apartments, zone: home, use: residential, floor_area_m2: 8000,
-     occupant_capacity: 400}}
-  - {{id: es, name: Energy station, zone: util, use: utility, floor_area_m2: 800,
-     occupant_capacity: 4}}
-devices:
-  - {{id: main, kind: grid_main_meter, building: es, interval_s: 60}}
-  - {{id: fab-em, kind: sub_meter, building: fab, interval_s: 60}}
-  - {{id: fab-line, kind: sub_meter, building: fab, parent: fab-em, interval_s: 30}}
-  - {{id: fab-pv, kind: pv_inverter, building: fab, interval_s: 60, capacity_kwp: 1500}}
-  - {{id: fab-gas, kind: gas_meter, building: fab, interval_s: 300}}
-  - {{id: fab-stk, kind: stack_monitor, building: fab, interval_s: 60}}
-  - {{id: fab-water, kind: water_meter, building: fab, interval_s: 300}}
-  - {{id: fab-fuel, kind: fuel_meter, building: fab, interval_s: 300}}
-  - {{id: fab-occ, kind: occupancy_counter, building: fab, interval_s: 300}}
-  - {{id: hq-em, kind: sub_meter, building: hq, interval_s: 60}}
-  - {{id: hq-gas, kind: gas_meter, building: hq, interval_s: 300}}
-  - {{id: hq-occ, kind: occupancy_counter, building: hq, interval_s: 300}}
-  - {{id: hq-co2, kind: indoor_co2_sensor, building: hq, interval_s: 120}}
-  - {{id: apt-em, kind: sub_meter, building: apt, interval_s: 60}}
-  - {{id: apt-ev, kind: ev_charger, building: apt, parent: apt-em, interval_s: 60,
-     rated_power_kw: 7}}
-  - {{id: apt-heat, kind: heat_meter, building: apt, parent: es-heat, interval_s: 300}}
-  - {{id: es-em, kind: sub_meter, building: es, interval_s: 60}}
-  - {{id: es-heat, kind: heat_meter, building: es, interval_s: 300}}
-  - {{id: es-battery, kind: battery, building: es, interval_s: 60, rated_power_kw: 500,
-     capacity_kwh: 1000}}
-  - {{id: street-ev, kind: ev_charger, zone: home, interval_s: 60, rated_power_kw: 60}}
-"""
-
-
-def small_park(park_id: str = "testpark") -> Park:
-    """The small test park under the given id (tests on one broker use their own ids)."""
-    return parse_park(SMALL_PARK.format(park_id=park_id))
-
 
 SHANGHAI = "Asia/Shanghai"
 HOUR_MS = 3_600_000
@@ -90,7 +39,7 @@ def series(items: Iterable[Reading], device_id: str, name: str) -> list[tuple[in
 
 
 def test_same_seed_same_readings_other_seed_other_readings() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 3, 2)
     first = readings(ParkSimulator(park, 7, start), start + 6 * HOUR_MS)
     again = readings(ParkSimulator(park, 7, start), start + 6 * HOUR_MS)
@@ -100,7 +49,7 @@ def test_same_seed_same_readings_other_seed_other_readings() -> None:
 
 
 def test_chunking_of_simulated_time_does_not_change_the_readings() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 3, 2)
     whole = readings(ParkSimulator(park, 3, start), start + 3 * HOUR_MS)
     sim = ParkSimulator(park, 3, start)
@@ -112,7 +61,7 @@ def test_chunking_of_simulated_time_does_not_change_the_readings() -> None:
 
 
 def test_readings_come_in_event_time_order_with_staggered_phases() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 3, 2)
     items = readings(ParkSimulator(park, 1, start), start + HOUR_MS)
     stamps = [r.ts_ms for r in items]
@@ -130,7 +79,7 @@ def test_readings_come_in_event_time_order_with_staggered_phases() -> None:
 
 
 def test_every_reading_carries_exactly_its_kinds_quantities_within_range() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 1, 10)
     sim = ParkSimulator(park, 5, start)
     kinds = {d.id: d.kind for d in park.devices}
@@ -144,7 +93,7 @@ def test_every_reading_carries_exactly_its_kinds_quantities_within_range() -> No
 
 
 def test_counters_only_grow_except_at_a_recorded_meter_replacement() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 5, 4)
     options = ModelOptions(meter_replacements_per_year=3000.0)  # several per meter per day
     sim = ParkSimulator(park, 11, start, options)
@@ -181,7 +130,7 @@ def test_counters_only_grow_except_at_a_recorded_meter_replacement() -> None:
 
 
 def test_pv_is_zero_at_night_and_peaks_near_solar_noon() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 6, 10)
     sim = ParkSimulator(park, 2, start, ModelOptions(clouds=False))
     pv = series(readings(sim, start + DAY_MS), "fab-pv", "power_kw")
@@ -197,7 +146,7 @@ def test_pv_is_zero_at_night_and_peaks_near_solar_noon() -> None:
 
 
 def test_clouds_dim_pv_but_keep_the_day_centred_on_solar_noon() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 6, 10)
     clear = series(
         readings(ParkSimulator(park, 2, start, ModelOptions(clouds=False)), start + 5 * DAY_MS),
@@ -251,7 +200,7 @@ def mean_occupancy_at(park: Park, device: str, day: tuple[int, int, int], hour: 
 
 
 def test_office_occupancy_follows_workdays_weekends_and_holidays() -> None:
-    park = small_park()
+    park = every_kind_park()
     workday = mean_occupancy_at(park, "hq-occ", (2026, 9, 29), 9)  # a Tuesday
     holiday = mean_occupancy_at(park, "hq-occ", (2026, 10, 1), 9)  # National Day
     weekend = mean_occupancy_at(park, "hq-occ", (2026, 9, 27), 9)  # a Sunday
@@ -262,7 +211,7 @@ def test_office_occupancy_follows_workdays_weekends_and_holidays() -> None:
 
 
 def test_residents_are_home_at_night_and_out_on_workdays() -> None:
-    park = small_park()
+    park = every_kind_park()
     night = mean_occupancy_at(park, "fab-occ", (2026, 9, 29), 2)  # 2 shifts: nobody at 2 am
     day = mean_occupancy_at(park, "fab-occ", (2026, 9, 29), 10)
     assert night < 0.1 * day
@@ -275,7 +224,7 @@ def daily_increase(park: Park, device: str, name: str, day: tuple[int, int, int]
 
 
 def test_winter_gas_exceeds_summer_gas() -> None:
-    park = small_park()
+    park = every_kind_park()
     winter = daily_increase(park, "hq-gas", "gas_m3", (2026, 1, 13))
     summer = daily_increase(park, "hq-gas", "gas_m3", (2026, 7, 14))
     assert winter > 3 * summer > 0
@@ -285,7 +234,7 @@ def test_winter_gas_exceeds_summer_gas() -> None:
 
 
 def test_indoor_co2_follows_occupancy() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 9, 29)
     items = readings(ParkSimulator(park, 9, start), start + DAY_MS)
     co2 = series(items, "hq-co2", "co2_ppm")
@@ -310,7 +259,7 @@ def correlation(pairs: list[tuple[float, float]]) -> float:
 
 
 def test_stack_emissions_follow_the_factorys_shifts() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 4, 14)
     items = readings(ParkSimulator(park, 9, start), start + DAY_MS)
     stack = series(items, "fab-stk", "co2_kg_h")
@@ -320,7 +269,7 @@ def test_stack_emissions_follow_the_factorys_shifts() -> None:
 
 
 def test_battery_charges_at_midday_and_discharges_in_the_evening() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 5, 12)
     items = readings(ParkSimulator(park, 9, start, ModelOptions(clouds=False)), start + DAY_MS)
     power = series(items, "es-battery", "power_kw")
@@ -333,7 +282,7 @@ def test_battery_charges_at_midday_and_discharges_in_the_evening() -> None:
 
 
 def test_grid_meter_balances_loads_pv_and_battery() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 5, 12)
     sim = ParkSimulator(park, 13, start, ModelOptions(meter_replacements_per_year=0))
 
@@ -359,7 +308,7 @@ def test_grid_meter_balances_loads_pv_and_battery() -> None:
 
 
 def test_line_meter_reads_part_of_its_building_meter() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 5, 12)
     items = readings(ParkSimulator(park, 13, start), start + DAY_MS)
     building = series(items, "fab-em", "energy_kwh")
@@ -370,7 +319,7 @@ def test_line_meter_reads_part_of_its_building_meter() -> None:
 
 
 def test_state_snapshot_continues_exactly() -> None:
-    park = small_park()
+    park = every_kind_park()
     start = local_ms(park, 2026, 2, 1)
     whole = readings(ParkSimulator(park, 21, start), start + 8 * HOUR_MS)
     first = ParkSimulator(park, 21, start)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, USER, Mosquitto, free_port, require_binary
+from helpers import Subscriber, every_kind_park
 from pydantic import SecretStr
-from test_simulator_mqtt import Subscriber
-from test_simulator_park import small_park
 
 from parktwin.config import MqttSettings, TlsSettings
 from parktwin.wire.packets import (
@@ -289,7 +288,7 @@ async def test_pings_keep_an_idle_connection_and_notice_a_frozen_broker(
 
 
 async def test_a_cancelled_simulator_leaves_its_will(mosquitto: Mosquitto, park_id: str) -> None:
-    park = small_park(park_id)
+    park = every_kind_park(park_id)
     options = SimulatorOptions(
         park=park, mqtt=MqttSettings(port=mosquitto.port), speed=60.0, window=100
     )

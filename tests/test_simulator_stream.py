@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from test_simulator_park import small_park
+from helpers import every_kind_park
 
 from parktwin.contract import topics
 from parktwin.contract.payload import decode
@@ -22,7 +22,7 @@ HOUR_MS = 3_600_000
 def stream(
     seed: int = 1, faults: FaultOptions | None = None, senml: float = 0.0
 ) -> TelemetryStream:
-    park = small_park("streampark")
+    park = every_kind_park("streampark")
     start = round(datetime(2026, 4, 14, tzinfo=park.timezone).timestamp() * 1000)
     return TelemetryStream(ParkSimulator(park, seed, start), faults, senml)
 

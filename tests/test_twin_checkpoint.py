@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_twin_day import PARK, day_batches, demo_park
+from helpers import DAY_PARK, day_batches, day_park
 
 from parktwin.atomic import atomic_write
 from parktwin.park.loader import parse_park
@@ -15,7 +15,7 @@ from twin.state.twin import Twin
 
 
 def test_restart_mid_day_equals_an_uninterrupted_run(tmp_path: Path) -> None:
-    park = demo_park()
+    park = day_park()
     batches = day_batches()
     uninterrupted = Twin(park)
     for batch in batches:
@@ -38,11 +38,11 @@ def test_restart_mid_day_equals_an_uninterrupted_run(tmp_path: Path) -> None:
 
 
 def test_restore_onto_a_park_that_gained_a_device() -> None:
-    twin = Twin(demo_park())
+    twin = Twin(day_park())
     for batch in day_batches()[:2]:
         twin.ingest(batch)
     grown = parse_park(
-        PARK.replace(
+        DAY_PARK.replace(
             "  - {id: gas,", "  - {id: heat, kind: heat_meter, building: b_lab}\n  - {id: gas,"
         )
     )
@@ -53,8 +53,8 @@ def test_restore_onto_a_park_that_gained_a_device() -> None:
 
 
 def test_a_checkpoint_of_another_park_is_refused() -> None:
-    twin = Twin(demo_park())
-    other = parse_park(PARK.replace("id: demo,", "id: other,"))
+    twin = Twin(day_park())
+    other = parse_park(DAY_PARK.replace("id: demo,", "id: other,"))
     with pytest.raises(CheckpointError, match="park 'demo'"):
         Twin.restore(other, None, twin.checkpoint())
     with pytest.raises(CheckpointError):
@@ -62,7 +62,7 @@ def test_a_checkpoint_of_another_park_is_refused() -> None:
 
 
 def test_period_totals_can_be_seeded_from_history() -> None:
-    twin = Twin(demo_park())
+    twin = Twin(day_park())
     unknown = twin.seed_period_totals(
         "month", "2024-03", {"m_fab": {"energy_kwh": 1000.0}, "ghost": {"energy_kwh": 1.0}}
     )

@@ -4,131 +4,16 @@ The park (Asia/Shanghai, UTC+8): a grid main meter, a PV inverter and a battery 
 sub-meters (fab, lab) below the grid meter, a line meter below the fab meter (must not be
 counted twice), a gas meter and a people counter in the fab, two enterprises. Readings fall on
 2024-03-05 at local hours 0, 6, 12, 18 and 23, with a counter reset (lab meter replaced at
-12:00), a gap (fab meter silent at 18:00), a duplicate and an out-of-order reading.
+12:00), a gap (fab meter silent at 18:00), a duplicate and an out-of-order reading. The park
+and the readings are ``DAY_PARK`` and ``day_batches`` in helpers.py, which other twin tests share.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
+from helpers import at, day_snapshot
 
-from parktwin.contract.reading import Reading
-from parktwin.park.loader import parse_park
-from parktwin.park.model import Park
 from twin.state.snapshot import TwinSnapshot
-from twin.state.twin import Twin
-
-TZ = ZoneInfo("Asia/Shanghai")
-H = 3_600_000
-DAY0 = int(datetime(2024, 3, 5, tzinfo=TZ).timestamp() * 1000)
-
-PARK = """
-park: {id: demo, name: Demo park, timezone: Asia/Shanghai,
-       location: {latitude: 31.2, longitude: 121.5}}
-zones:
-  - {id: z_prod, name: Production, type: production}
-  - {id: z_home, name: Talent housing, type: talent_housing}
-buildings:
-  - {id: b_fab, name: Fab, zone: z_prod, use: factory, floor_area_m2: 5000, occupant_capacity: 100}
-  - {id: b_lab, name: Lab, zone: z_prod, use: lab, floor_area_m2: 2000, occupant_capacity: 50}
-  - {id: b_flat, name: Flats, zone: z_home, use: residential, floor_area_m2: 3000,
-     occupant_capacity: 80}
-enterprises:
-  - {id: e_fab, name: FabCo, industry: electronics, land_area_mu: 30, buildings: [b_fab]}
-  - {id: e_lab, name: LabCo, industry: biotech, land_area_mu: 10, buildings: [b_lab]}
-devices:
-  - {id: grid, kind: grid_main_meter, zone: z_prod, interval_s: 3600}
-  - {id: pv, kind: pv_inverter, building: b_fab, capacity_kwp: 500, interval_s: 3600}
-  - {id: bat, kind: battery, building: b_fab, capacity_kwh: 200, interval_s: 3600}
-  - {id: m_fab, kind: sub_meter, building: b_fab, parent: grid, interval_s: 3600}
-  - {id: m_line, kind: sub_meter, building: b_fab, parent: m_fab, interval_s: 3600}
-  - {id: m_lab, kind: sub_meter, building: b_lab, parent: grid, interval_s: 3600}
-  - {id: gas, kind: gas_meter, building: b_fab, interval_s: 3600}
-  - {id: occ, kind: occupancy_counter, building: b_fab, interval_s: 21600}
-twin:
-  green_power: {"2024-03": {certificates: 0, direct_kwh: 100}}
-  sinks: {t_co2_per_ha_year: {lawn: 3}, area_ha: {lawn: 2}}
-  financials:
-    e_fab: {"2024-03": {tax_10k_yuan: 30, value_added_10k_yuan: 120, revenue_10k_yuan: 500,
-                        rnd_10k_yuan: 25, employees: 100}}
-    e_lab: {"2024-03": {tax_10k_yuan: 20, value_added_10k_yuan: 60, revenue_10k_yuan: 200,
-                        rnd_10k_yuan: 30, employees: 40}}
-"""
-
-
-def demo_park() -> Park:
-    return parse_park(PARK)
-
-
-def at(hour: float) -> int:
-    """Epoch ms of a local hour of 2024-03-05."""
-    return DAY0 + round(hour * H)
-
-
-def day_batches() -> list[list[Reading]]:
-    """The day's readings, one batch per reading time, in arrival order."""
-
-    def r(device: str, hour: float, **values: float) -> Reading:
-        return Reading(device, at(hour), {k: float(v) for k, v in values.items()})
-
-    return [
-        [
-            r("grid", 0, energy_import_kwh=1000, energy_export_kwh=50),
-            r("pv", 0, energy_kwh=5000),
-            r("bat", 0, energy_charge_kwh=100, energy_discharge_kwh=80, soc_pct=50),
-            r("m_fab", 0, energy_kwh=2000),
-            r("m_line", 0, energy_kwh=10),
-            r("m_lab", 0, energy_kwh=7000),
-            r("gas", 0, gas_m3=300),
-            r("occ", 0, occupancy_persons=0),
-        ],
-        [
-            r("grid", 6, energy_import_kwh=1100, energy_export_kwh=50),
-            r("pv", 6, energy_kwh=5000),
-            r("m_fab", 6, energy_kwh=2100),
-            r("m_lab", 6, energy_kwh=7040),
-            r("m_lab", 3, energy_kwh=7020),  # late, older than 06:00: ignored
-        ],
-        [
-            r("occ", 8, occupancy_persons=80),
-            r("grid", 12, energy_import_kwh=1150, energy_export_kwh=130),
-            r("pv", 12, energy_kwh=5200),
-            r("bat", 12, energy_charge_kwh=150, energy_discharge_kwh=80, soc_pct=75),
-            r("m_fab", 12, energy_kwh=2250),
-            r("m_fab", 12, energy_kwh=2260),  # same time as the 12:00 reading: ignored
-            r("m_line", 12, energy_kwh=60),
-            r("m_lab", 12, energy_kwh=15),  # meter replaced: counts 15 from zero
-            r("gas", 12, gas_m3=340),
-        ],
-        [
-            r("grid", 18, energy_import_kwh=1300, energy_export_kwh=130),
-            r("pv", 18, energy_kwh=5300),
-            r("m_lab", 18, energy_kwh=45),
-            r("occ", 18, occupancy_persons=10),
-            # m_fab is silent at 18:00: a gap
-        ],
-        [
-            r("grid", 23, energy_import_kwh=1400, energy_export_kwh=130),
-            r("pv", 23, energy_kwh=5300),
-            r("bat", 23, energy_charge_kwh=150, energy_discharge_kwh=125, soc_pct=55),
-            r("m_fab", 23, energy_kwh=2450),
-            r("m_line", 23, energy_kwh=110),
-            r("m_lab", 23, energy_kwh=65),
-            r("gas", 23, gas_m3=400),
-            r("occ", 23, occupancy_persons=0),
-            Reading("stranger", at(23), {"energy_kwh": 1.0}),  # unknown device: counted
-        ],
-    ]
-
-
-def day_snapshot() -> TwinSnapshot:
-    """The snapshot at the end of the day."""
-    twin = Twin(demo_park())
-    for batch in day_batches():
-        twin.ingest(batch)
-    return twin.snapshot()
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from helpers import day_batches, day_park, day_snapshot, small_park
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from small_park import small_park
-from test_twin_day import day_batches, day_snapshot, demo_park
 
 from parktwin.contract.reading import Reading
 from parktwin.influx.lineprotocol import format_fields
@@ -118,7 +117,7 @@ def test_values_convert_in_one_pass_as_from_a_list(values: list[object]) -> None
 
 
 def test_place_column_totals_are_the_totals_column() -> None:
-    twin = Twin(demo_park())
+    twin = Twin(day_park())
     rng = np.random.default_rng(5)
     rows = [rng.random(len(twin.topology.flow_keys)) * 100 for _ in range(4)]
     for level in Level:
@@ -134,7 +133,7 @@ def test_park_financials_are_each_enterprises_financials() -> None:
     reported = parse_monthly_inputs(
         b'{"month": "2024-02", "financials": {"e_lab": {"tax_10k_yuan": 4}, "acme": {}}}'
     )
-    for park in (demo_park(), small_park()):
+    for park in (day_park(), small_park()):
         for inputs in ({}, {"2024-02": reported}):
             found = park_financials(park.enterprises, 2024, months, park.twin, inputs)
             assert found == [
@@ -240,7 +239,7 @@ def test_a_row_with_a_non_finite_float_is_refused_as_format_fields_refuses_it(ba
 
 
 def test_kpi_lines_kept_from_tick_to_tick_are_the_lines_of_each_snapshot() -> None:
-    park = demo_park()
+    park = day_park()
     twin = Twin(park)
     points = KpiLines(park)
     for batch in day_batches():
@@ -254,7 +253,7 @@ def test_kpi_lines_kept_from_tick_to_tick_are_the_lines_of_each_snapshot() -> No
 
 
 def test_place_points_of_non_finite_totals_are_made_from_the_rows() -> None:
-    park = demo_park()
+    park = day_park()
     twin = Twin(park)
     for batch in day_batches():
         twin.ingest(batch)

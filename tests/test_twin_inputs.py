@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from test_twin_day import day_batches, demo_park
+from helpers import day_batches, day_park
 
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.state.twin import Twin
@@ -55,7 +55,7 @@ def test_bad_monthly_inputs_name_the_problem(payload: bytes, problem: str) -> No
 
 
 def test_missing_inputs_are_reported_missing_and_present_ones_used() -> None:
-    twin = Twin(demo_park())
+    twin = Twin(day_park())
     for batch in day_batches():
         twin.ingest(batch)
     twin.apply_monthly_inputs(

@@ -16,11 +16,21 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from collector_harness import Sent, publish, readings_for, wait_until
 from conftest import InfluxDatabase, Mosquitto
-from small_park import SMALL_PARK, small_park
+from helpers import (
+    SMALL_PARK,
+    Sent,
+    collector_settings,
+    publish,
+    readings_for,
+    small_park,
+    twin_settings,
+    wait_until,
+)
+from helpers import running as collecting
 
-from parktwin.config import Settings, load_settings
+from collectors.service import Collector
+from parktwin.config import Settings
 from parktwin.contract import topics
 from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
@@ -33,21 +43,6 @@ pytestmark = pytest.mark.integration
 
 START = datetime.fromisoformat("2026-03-02T08:00:00+08:00")  # a Monday morning
 START_MS = int(START.timestamp() * 1000)
-
-
-def twin_settings(mosquitto: Mosquitto, db: InfluxDatabase, folder: Path, **extra: Any) -> Settings:
-    return load_settings(
-        None,
-        mqtt__port=mosquitto.port,
-        influx__url=db.url,
-        influx__database=db.name,
-        twin__client_id=f"twin-{uuid.uuid4().hex[:6]}",
-        twin__checkpoint_folder=folder,
-        twin__tick_s=0.3,
-        collector__max_future_s=1e9,
-        api__port=0,
-        **extra,
-    )
 
 
 @contextlib.asynccontextmanager
@@ -192,11 +187,6 @@ def _close(a: Any, b: Any) -> bool:
 async def test_without_a_checkpoint_the_twin_rebuilds_its_totals_from_influxdb(
     mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
 ) -> None:
-    from collector_harness import collector_settings
-    from collector_harness import running as collecting
-
-    from collectors.service import Collector
-
     park = small_park(f"h{uuid.uuid4().hex[:8]}")
     readings = readings_for(park, 240)
     expected = await run_all(park, twin_settings(mosquitto, influxdb, tmp_path / "live"), readings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from small_park import small_park
+from helpers import small_park
 
 from parktwin.contract.reading import PayloadError
 from parktwin.validation import Limits, validate_message

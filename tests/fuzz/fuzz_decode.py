@@ -33,8 +33,8 @@ with atheris.instrument_imports():
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the corpus reader and the tests' small park
+from helpers import small_park  # noqa: E402
 from message_case import parse_case  # noqa: E402
-from small_park import small_park  # noqa: E402
 
 PARK = small_park("fuzz")
 LIMITS = Limits.from_settings(CollectorSettings())
