@@ -31,7 +31,7 @@ from aiohttp import web
 from conftest import InfluxDatabase, InfluxDB1, Mosquitto, free_port, require_binary
 
 from alerts.engine import AlertEngine, AlertEvent
-from alerts.service import AlertService
+from alerts.service import AlertService, alert_topic
 from collectors.service import Collector
 from parktwin.config import MqttSettings, Settings, load_settings
 from parktwin.contract import topics
@@ -743,6 +743,11 @@ class Driver:
         self.retained: dict[str, bytes] = {}
         self.service = AlertService(park, settings, self._publish)
         self.energy_kwh = 0.0
+
+    def first_alert(self) -> tuple[str, str]:
+        """The fingerprint of the first alert the rules can raise, and its retained topic."""
+        fingerprint = self.service.engine.watches[0].fingerprint
+        return fingerprint, alert_topic(self.service.park.park.id, fingerprint)
 
     def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
         assert retain

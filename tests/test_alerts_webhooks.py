@@ -33,8 +33,6 @@ from helpers import (
     until,
 )
 
-from alerts.service import alert_topic
-
 
 def verify_like_a_receiver(headers: dict[str, str], body: bytes, secret: str) -> bool:
     """docs/alerts.md, "Verifying a signature", written out as a receiver would."""
@@ -157,10 +155,8 @@ async def test_a_resolved_alert_sends_exactly_one_resolution_and_clears_its_reta
     receiver: Receiver, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    park = alert_park(INSTANT_DEMAND)
-    driver = Driver(park, settings)
-    fingerprint = driver.service.engine.watches[0].fingerprint
-    topic = alert_topic(park.park.id, fingerprint)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
+    fingerprint, topic = driver.first_alert()
     async with delivering(driver.service):
         await driver.fire()
         assert orjson.loads(driver.retained[topic])["state"] == "firing"
@@ -190,10 +186,8 @@ async def test_an_alert_whose_rule_was_removed_is_resolved_to_receivers_and_clea
     receiver: Receiver, tmp_path: Path, rules_left: str
 ) -> None:
     settings = settings_for(tmp_path, {"ops": receiver_settings(receiver.url, secret=SECRET)})
-    park = alert_park(INSTANT_DEMAND)
-    driver = Driver(park, settings)
-    fingerprint = driver.service.engine.watches[0].fingerprint
-    topic = alert_topic(park.park.id, fingerprint)
+    driver = Driver(alert_park(INSTANT_DEMAND), settings)
+    fingerprint, topic = driver.first_alert()
     async with delivering(driver.service):
         await driver.fire()
         await until(lambda: len(receiver.requests) == 1)
