@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from collectors.deadletter import dead_letter_body
+from collectors.routing import MessageRouter
 from collectors.spool import Spool
 from collectors.stats import CollectorStats
 from collectors.store import DurableStore
@@ -30,7 +31,7 @@ from parktwin.influx.factory import make_writer
 from parktwin.influx.writer import PointWriter
 from parktwin.intake import Intake
 from parktwin.park.model import Park
-from parktwin.validation import Limits, validate_message
+from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 
 log = logging.getLogger(__name__)
@@ -53,18 +54,23 @@ class Collector:
         self.park = park
         self.settings = settings
         self.stats = CollectorStats()
-        self.intake = Intake(settings.mqtt, settings.mqtt.client_id, [self.subscription])
-        self._writer = writer or make_writer(settings.influx)
         self._limits = Limits.from_settings(settings.collector)
+        self.router = MessageRouter(park, self._limits)
+        self.intake = Intake(
+            settings.mqtt,
+            settings.mqtt.client_id,
+            self.router.subscriptions(settings.mqtt.shared_group),
+        )
+        self._writer = writer or make_writer(settings.influx)
         self._keys = series_keys(park)
+        self._arrival_keys = series_keys(park, {"ts_source": "arrival"})
         self._batch = PendingLines(0)
         self._spool: Spool | None = None
 
     @property
     def subscription(self) -> str:
-        filter_ = topics.telemetry_filter(self.park.park.id)
-        group = self.settings.mqtt.shared_group
-        return topics.shared(filter_, group) if group else filter_
+        """The native telemetry subscription (mapped topics: ``router.subscriptions``)."""
+        return self.router.subscriptions(self.settings.mqtt.shared_group)[0]
 
     @property
     def spool_pending_lines(self) -> int:
@@ -120,19 +126,28 @@ class Collector:
         stats, batch_lines = self.stats, self.settings.collector.batch_lines
         if self._batch.generation != generation:
             await pending.put(self._take_batch(generation))
+        route = self.router.readings
+        refused: list[PayloadError] = []
         for message in burst:
             stats.messages_received += 1
             payload = message.payload
             topic = message.topic
             batch = self._batch
             try:
-                readings = validate_message(self.park, self._limits, topic, payload, now_ms)
+                readings = route(topic, payload, now_ms, refused)
             except PayloadError as exc:
                 self._reject(topic, payload, exc, now_ms)
             else:
-                batch.lines.extend(render(self._keys, readings))
-                stats.readings_accepted += len(readings)
-                stats.last_event_ts_ms = readings[-1].ts_ms
+                if refused:
+                    # Values of a mapped message refused one by one; the message counts as
+                    # rejected when nothing of it was taken.
+                    for i, error in enumerate(refused):
+                        self._reject(topic, payload, error, now_ms, whole=not readings and i == 0)
+                    refused.clear()
+                if readings:
+                    batch.lines.extend(render(self._keys, readings, self._arrival_keys))
+                    stats.readings_accepted += len(readings)
+                    stats.last_event_ts_ms = readings[-1].ts_ms
             if message.qos > 0:
                 batch.acks.append(message.mid)
             if len(batch.lines) >= batch_lines:
@@ -165,8 +180,11 @@ class Collector:
                 await store.put(batch.lines)
             self.intake.ack(batch.generation, batch.acks)
 
-    def _reject(self, topic: str, payload: bytes, error: PayloadError, now_ms: int) -> None:
-        self.stats.messages_rejected += 1
+    def _reject(
+        self, topic: str, payload: bytes, error: PayloadError, now_ms: int, whole: bool = True
+    ) -> None:
+        if whole:
+            self.stats.messages_rejected += 1
         if self.stats.rejected_by_reason[error.reason] == 0:
             log.warning("rejected a message on %s: %s", topic[:120], error)
         self.stats.rejected_by_reason[error.reason] += 1

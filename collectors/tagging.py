@@ -30,14 +30,32 @@ def device_tags(park: Park, device_id: str) -> dict[str, str]:
     return tags
 
 
-def series_keys(park: Park) -> dict[str, str]:
-    """Series key (measurement and tags, escaped) of every device of the park."""
+def series_keys(park: Park, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Series key (measurement and tags, escaped) of every device of the park.
+
+    ``extra`` tags are added to every key: ``{"ts_source": "arrival"}`` marks the points of
+    devices that send no time, whose time is the message's arrival (docs/devices.md).
+    """
     return {
-        device.id: series_key(device.medium.value, device_tags(park, device.id))
+        device.id: series_key(
+            device.medium.value, {**device_tags(park, device.id), **(extra or {})}
+        )
         for device in park.devices
     }
 
 
-def render(keys: dict[str, str], readings: Iterable[Reading]) -> list[str]:
-    """Line-protocol lines for readings of known devices."""
-    return [line(keys[r.device_id], format_fields(r.values), r.ts_ms) for r in readings]
+def render(
+    keys: dict[str, str], readings: Iterable[Reading], arrival_keys: dict[str, str] | None = None
+) -> list[str]:
+    """Line-protocol lines for readings of known devices.
+
+    Readings timed on arrival take their key from ``arrival_keys`` (required if there are any).
+    """
+    return [
+        line(
+            (arrival_keys if r.ts_from_arrival else keys)[r.device_id],  # type: ignore[index]
+            format_fields(r.values),
+            r.ts_ms,
+        )
+        for r in readings
+    ]

@@ -63,18 +63,31 @@ def validate_message(
         # A decoder bug must cost one message, never the service: refuse it, keep the trace.
         log.exception("decoder failed on a message from %s", device.id)
         raise PayloadError("decoder_error", f"{type(exc).__name__}: {str(exc)[:120]}") from exc
-    allowed = KINDS[device.kind].quantities
-    latest_ms = arrival_ms + limits.max_future_ms
     for reading in readings:
-        for name in reading.values:
-            if name not in allowed:
-                raise PayloadError(
-                    "quantity_not_for_kind", f"{name} is not reported by a {device.kind.value}"
-                )
-        if not limits.earliest_ts_ms <= reading.ts_ms <= latest_ms:
-            raise PayloadError(
-                "timestamp_out_of_window",
-                f"ts={reading.ts_ms} outside [{limits.earliest_ts_ms}, arrival+"
-                f"{limits.max_future_ms} ms]",
-            )
+        check_reading(park, limits, reading, arrival_ms)
     return readings
+
+
+def check_reading(park: Park, limits: Limits, reading: Reading, arrival_ms: int) -> None:
+    """Refuse (PayloadError) a decoded reading that its device may not send, or out of time.
+
+    Native and mapped readings go through this same check.
+    """
+    device = park.devices_by_id.get(reading.device_id)
+    if device is None:
+        raise PayloadError(
+            "unknown_device", f"device {reading.device_id[:64]!r} is not in the park"
+        )
+    allowed = KINDS[device.kind].quantities
+    for name in reading.values:
+        if name not in allowed:
+            raise PayloadError(
+                "quantity_not_for_kind", f"{name} is not reported by a {device.kind.value}"
+            )
+    latest_ms = arrival_ms + limits.max_future_ms
+    if not limits.earliest_ts_ms <= reading.ts_ms <= latest_ms:
+        raise PayloadError(
+            "timestamp_out_of_window",
+            f"ts={reading.ts_ms} outside [{limits.earliest_ts_ms}, arrival+"
+            f"{limits.max_future_ms} ms]",
+        )

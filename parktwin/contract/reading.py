@@ -11,13 +11,17 @@ class Reading:
 
     ``ts_ms`` is the device's (or simulator's) own clock in milliseconds since the Unix epoch,
     UTC. Nothing downstream replaces it with the time of arrival, so replays and time-warped
-    demos give the same numbers.
+    demos give the same numbers; only a device that sends no time at all is given its
+    message's arrival time, and says so (``ts_from_arrival``).
     """
 
     device_id: str
     ts_ms: int
     values: dict[str, float]
     seq: int | None = None
+    # True when the device sent no time and ``ts_ms`` is when the message arrived (a mapped
+    # device without a clock); stored with the tag ts_source=arrival.
+    ts_from_arrival: bool = False
 
 
 class PayloadError(ValueError):

@@ -114,8 +114,28 @@ def _line_of(path: Path, lines: dict[Path, int]) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class ParkSource:
+    """A valid park file with the line of every path in it, for checks made after loading."""
+
+    park: Park
+    file: str
+    lines: dict[Path, int]
+
+    def problems(self, found: list[tuple[Path, str]]) -> list[Problem]:
+        """Problems at paths of this file, each with the nearest line the file holds."""
+        return [
+            Problem(self.file, _format_path(p), _line_of(p, self.lines), msg) for p, msg in found
+        ]
+
+
 def parse_park(text: str, file: str = "<park>") -> Park:
     """Validate the text of a park file; raise ParkFileError listing every problem."""
+    return parse_park_source(text, file).park
+
+
+def parse_park_source(text: str, file: str = "<park>") -> ParkSource:
+    """Validate the text of a park file and keep its lines; raise ParkFileError if invalid."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -150,14 +170,19 @@ def parse_park(text: str, file: str = "<park>") -> Park:
     ]
     if problems:
         raise ParkFileError(problems)
-    return park
+    return ParkSource(park, file, lines)
 
 
 def load_park(path: str | FsPath) -> Park:
     """Read and validate a park file."""
+    return load_park_source(path).park
+
+
+def load_park_source(path: str | FsPath) -> ParkSource:
+    """Read and validate a park file, keeping the line of every path for later checks."""
     file = FsPath(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParkFileError([Problem(str(file), "", None, f"cannot read: {exc}")]) from None
-    return parse_park(text, str(file))
+    return parse_park_source(text, str(file))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from parktwin.park.alerts import AlertSettings
 from parktwin.park.twin import TwinSettings
+from parktwin.park.mappings import Mapping
 
 # Ids travel in MQTT topics and InfluxDB tags: no wildcards, no slashes, no spaces.
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -137,6 +138,7 @@ class Park(Strict):
     devices: list[Device] = Field(min_length=1)
     twin: TwinSettings = Field(default_factory=TwinSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    mappings: list[Mapping] = Field(default_factory=list)  # real devices' messages, mappings.py
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

@@ -72,6 +72,10 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
     if mains == 0:
         errors.append((("devices",), "the park needs at least one grid_main_meter"))
     errors.extend(alert_reference_errors(park))
+    for i, mapping in enumerate(park.mappings):
+        for key, device_id in (mapping.devices or {}).items():
+            if device_id not in devices:
+                errors.append((("mappings", i, "devices", key), f"unknown device {device_id!r}"))
     return errors
 
 

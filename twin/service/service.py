@@ -31,14 +31,15 @@ from prometheus_client import CollectorRegistry
 from parktwin.atomic import atomic_write
 from parktwin.config import Settings
 from parktwin.contract import topics
-from parktwin.contract.reading import PayloadError
+from parktwin.contract.reading import PayloadError, Reading
+from parktwin.decoding import MessageDecoder, NativeDecoder
 from parktwin.influx.factory import make_writer
 from parktwin.influx.influxql import QueryError
 from parktwin.influx.writer import PointWriter, WriteError
 from parktwin.intake import Intake
 from parktwin.park.model import Park
 from parktwin.periods import Granularity
-from parktwin.validation import Limits, validate_message
+from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.service.history import latest_event_ms, load_history
@@ -105,15 +106,23 @@ class TwinService:
         settings: Settings,
         writer: PointWriter | None = None,
         registry: CollectorRegistry | None = None,
+        decoder: MessageDecoder | None = None,
     ) -> None:
+        """``decoder``: how messages become readings; the contract's alone by default, the
+        collectors' ``MessageRouter`` (with the park's mappings) from the programs."""
         self.park = park
         self.settings = settings
         self.stats = TwinStats()
         self.twin = Twin(park)
+        # The program gives the collectors' decoding (native and mapped devices), so that both
+        # take in the same readings; mapped topics are subscribed to as well.
+        self._router: MessageDecoder = decoder or NativeDecoder(
+            park, Limits.from_settings(settings.collector)
+        )
         self.intake = Intake(
             settings.mqtt,
             f"{settings.twin.client_id}-{park.park.id}",
-            [topics.telemetry_filter(park.park.id), topics.monthly_inputs_filter(park.park.id)],
+            [*self._router.subscriptions(), topics.monthly_inputs_filter(park.park.id)],
         )
         self.registry = registry or CollectorRegistry(auto_describe=False)
         self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
@@ -230,7 +239,9 @@ class TwinService:
             # twin ignores readings it has already counted.
             self._unacked = unacked = Unacknowledged(generation)
         inputs = topics.monthly_inputs(self.park.park.id, "")
-        accepted = []
+        accepted: list[Reading] = []
+        route = self._router.readings
+        refused: list[PayloadError] = []
         for message in burst:
             stats.messages_received += 1
             payload = message.payload
@@ -239,11 +250,14 @@ class TwinService:
                 self._apply_inputs(topic, payload)
             else:
                 try:
-                    accepted.extend(
-                        validate_message(self.park, self._limits, topic, payload, now_ms)
-                    )
+                    taken = route(topic, payload, now_ms, refused)
                 except PayloadError:
                     stats.messages_rejected += 1  # the collectors dead-letter it
+                else:
+                    accepted.extend(taken)
+                    if refused:
+                        stats.messages_rejected += not taken
+                        refused.clear()
             if message.qos > 0:
                 unacked.mids.append(message.mid)
         if accepted:
