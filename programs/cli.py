@@ -14,7 +14,7 @@ import typer
 
 from parktwin.config import ConfigError, Settings, load_settings
 from parktwin.park.bundled import demo_park_path
-from parktwin.park.loader import ParkFileError, load_park
+from parktwin.park.loader import ParkFileError, load_park_source
 from parktwin.park.model import Park
 from programs.dashboards import dashboards_app
 
@@ -67,8 +67,15 @@ def _load(park_file: Path | None, config: Path | None, **overrides: Any) -> tupl
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     path = park_file or settings.park_file or demo_park_path()
+    from collectors.mapping.compiled import MappingError, compile_mappings
+
     try:
-        return load_park(path), settings
+        source = load_park_source(path)
+        try:
+            compile_mappings(source.park)  # what needs a preset, checked with file and line
+        except MappingError as exc:
+            raise ParkFileError(source.problems(exc.problems)) from None
+        return source.park, settings
     except ParkFileError as exc:
         raise _fail(str(exc)) from None
 
@@ -85,10 +92,59 @@ def check_config(park: ParkOption = None, config: ConfigOption = None) -> None:
     )
     for kind, count in sorted(kinds.items()):
         typer.echo(f"  {kind:<20} {count}")
+    for i, mapping in enumerate(loaded.mappings):
+        preset = f" (preset {mapping.preset})" if mapping.preset else ""
+        devices = len(mapping.devices or {})
+        typer.echo(f"mapping {mapping.name or f'mappings[{i}]'}{preset}: {devices} devices")
     typer.echo(
         f"mqtt {settings.mqtt.host}:{settings.mqtt.port}; influx {settings.influx.api.value} "
         f"at {settings.influx.url}; spool {settings.spool.folder}"
     )
+
+
+@app.command("try-mapping")
+def try_mapping(
+    topic: Annotated[str, typer.Option("--topic", help="Topic the message was published on.")],
+    payload: Annotated[
+        Path, typer.Option("--payload", help="File holding the message's payload, as sent.")
+    ],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the readings a message would give, or why it (or a value of it) is refused.
+
+    The same decoding and checks as the collector's, with the time of arrival now; nothing is
+    published or stored. Exit status 1 when nothing of the message would be stored.
+    """
+    from collectors.routing import MessageRouter
+    from parktwin.contract.reading import PayloadError
+    from parktwin.validation import Limits
+
+    loaded, settings = _load(park, config)
+    try:
+        data = payload.read_bytes()
+    except OSError as exc:
+        raise _fail(f"--payload: cannot read: {exc}") from None
+    router = MessageRouter(loaded, Limits.from_settings(settings.collector))
+    refused: list[PayloadError] = []
+    arrival_ms = int(datetime.now().timestamp() * 1000)
+    try:
+        readings = router.readings(topic, data, arrival_ms, refused)
+    except PayloadError as exc:
+        readings, refused = [], [exc]
+    for reading in readings:
+        when = datetime.fromtimestamp(reading.ts_ms / 1000, loaded.timezone).isoformat(
+            timespec="milliseconds"
+        )
+        source = "arrival (the message has no time)" if reading.ts_from_arrival else "device"
+        values = ", ".join(f"{k}={v:g}" for k, v in reading.values.items())
+        typer.echo(f"reading {reading.device_id} at {when} ({reading.ts_ms}, {source}): {values}")
+    for error in refused:
+        typer.echo(f"refused: {error.reason}: {error.detail}")
+    if not readings:
+        if not refused:
+            typer.echo("nothing to store: the message changes no mapped value")
+        raise typer.Exit(code=1)
 
 
 @app.command()

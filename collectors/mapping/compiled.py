@@ -49,6 +49,7 @@ class CompiledMapping:
     identity_level: int | None
     identity_path: Path | None
     devices: dict[str, str] | None
+    identities: frozenset[str] | None  # the identities ``devices`` knows (before any "/")
     time_format: TimeFormat
     time_path: Path | None
     zone: ZoneInfo
@@ -192,6 +193,7 @@ def _compile(park: Park, mapping: Mapping, index: int, name: str) -> CompiledMap
         identity_level=mapping.identity.topic_level,
         identity_path=Path(mapping.identity.path) if mapping.identity.path else None,
         devices=dict(mapping.devices) if mapping.devices is not None else None,
+        identities=_identities(mapping.devices),
         time_format=time.format,
         time_path=Path(time.path) if time.path else None,
         zone=ZoneInfo(time.zone) if time.zone else park.timezone,
@@ -203,3 +205,13 @@ def _compile(park: Park, mapping: Mapping, index: int, name: str) -> CompiledMap
         errors_path=Path(mapping.errors) if mapping.errors else None,
         partial=bool(mapping.partial),
     )
+
+
+def _identities(devices: dict[str, str] | None) -> frozenset[str] | None:
+    """Each key of ``devices`` and each part of it before a "/" (a channel follows)."""
+    if devices is None:
+        return None
+    found = set(devices)
+    for key in devices:
+        found.update(key[:i] for i, char in enumerate(key) if char == "/")
+    return frozenset(found)

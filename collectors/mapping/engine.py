@@ -83,6 +83,10 @@ class MappingEngine:
         refused: list[PayloadError],
     ) -> list[Reading]:
         identity = _identity(mapping, topic, body)
+        if mapping.identities is not None and identity not in mapping.identities:
+            raise PayloadError(
+                "unknown_identity", f"{identity[:120]!r} is not in the mapping's devices"
+            )
         ts_ms = _event_time(mapping, body, arrival_ms)
         on_arrival = mapping.time_format is TimeFormat.ARRIVAL
         errors = mapping.errors_path.one(body) if mapping.errors_path is not None else None
