@@ -74,8 +74,18 @@ def synthetic_park(devices: int, kinds: list[str] = MIXED_KINDS) -> Park:
     return Park.model_validate(park_document(devices, kinds))
 
 
-def write_park_file(path: Path, devices: int, kinds: list[str] = SUB_METERS) -> Park:
-    """Write a park file for the services under test; returns the same park, validated."""
+def write_park_file(
+    path: Path, devices: int, kinds: list[str] = SUB_METERS, mapped: bool = False
+) -> Park:
+    """Write a park file for the services under test; returns the same park, validated.
+
+    ``mapped``: every sub-meter is also a Tasmota plug (tele/tas-<id>/SENSOR, preset tasmota).
+    """
     document = park_document(devices, kinds)
+    if mapped:
+        meters = [d["id"] for d in document["devices"] if d["kind"] == "sub_meter"]
+        document["mappings"] = [
+            {"name": "plugs", "preset": "tasmota", "devices": {f"tas-{d}": d for d in meters}}
+        ]
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return Park.model_validate(document)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from consumers import Consumer, start_collector
 from influx_count import StoredCounter
-from load import backlog, publish_all, publish_paced
+from load import backlog, publish_all, publish_paced, tasmota_backlog
 from procstat import cpu_seconds, memory_mb
 from servers import InfluxDB1, Mosquitto
 
@@ -118,18 +118,24 @@ def drain(
     start: Callable[[], Consumer],
     count: int,
     database: str | None = None,
+    mapped: bool = False,
 ) -> Row:
     """Time one consumer over a backlog of ``count`` messages (see the module's docstring).
 
     With ``database``, the run ends when InfluxDB holds ``count`` points; otherwise when the
-    consumer exits.
+    consumer exits. ``mapped``: the backlog is Tasmota messages (a mapping of the park file)
+    instead of parktwin's own.
     """
     consumer = start()
     consumer.wait_ready()
     pid = consumer.process.pid
     os.kill(pid, signal.SIGSTOP)
     base_ms = int(time.time() * 1000) - 3_600_000
-    messages = backlog(bench.park_id, bench.devices, count, base_ms)
+    if mapped:
+        messages, sent_ms = tasmota_backlog(bench.devices, count, base_ms)
+    else:
+        messages = backlog(bench.park_id, bench.devices, count, base_ms)
+        sent_ms = list(range(base_ms, base_ms + count))
     asyncio.run(publish_all(bench.broker.port, messages, f"bench-pub-{name}"))
     del messages
     cpu_before = cpu_seconds(pid)
@@ -140,7 +146,7 @@ def drain(
         elapsed = time.perf_counter() - started
         stored = None
     else:
-        counter = bench.counter(database, list(range(base_ms, base_ms + count)))
+        counter = bench.counter(database, sent_ms)
         stored = wait_stored(counter, count, 600)
         elapsed = time.perf_counter() - started
         cpu_total, peak_mb = cpu_seconds(pid), memory_mb(pid)["VmHWM"]

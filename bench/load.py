@@ -32,6 +32,44 @@ def backlog(park_id: str, devices: list[str], count: int, base_ms: int) -> list[
     return [message(park_id, devices[k % len(devices)], base_ms + k, k) for k in range(count)]
 
 
+def tasmota_message(device: str, ts_s: int, k: int) -> tuple[str, bytes]:
+    """The same reading as a Tasmota plug sends it: tele/<topic>/SENSOR, local time, W."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts_s + 8 * 3600))  # Asia/Shanghai
+    body = {
+        "Time": when,
+        "ENERGY": {
+            "TotalStartTime": "2025-01-01T00:00:00",
+            "Total": 1000.0 + k * 0.001,
+            "Yesterday": 1.2,
+            "Today": 0.4,
+            "Power": 42500,
+            "ApparentPower": 43000,
+            "ReactivePower": 5000,
+            "Factor": 0.99,
+            "Voltage": 230,
+            "Current": 0.18,
+        },
+    }
+    return f"tele/tas-{device}/SENSOR", orjson.dumps(body)
+
+
+def tasmota_backlog(
+    devices: list[str], count: int, base_ms: int
+) -> tuple[list[tuple[str, bytes]], list[int]]:
+    """``count`` Tasmota messages round-robin over the devices, and each one's event time.
+
+    Tasmota's time has whole seconds: each round over the devices takes the next second, so
+    every message is still a point of its own.
+    """
+    base_s = base_ms // 1000
+    messages, sent_ms = [], []
+    for k in range(count):
+        ts_s = base_s + k // len(devices)
+        messages.append(tasmota_message(devices[k % len(devices)], ts_s, k))
+        sent_ms.append(ts_s * 1000)
+    return messages, sent_ms
+
+
 async def publish_all(port: int, messages: list[tuple[str, bytes]], client_id: str) -> None:
     """Publish every message as fast as the broker acknowledges them."""
     settings = MqttSettings(port=port)

@@ -2,10 +2,11 @@
 
 Starts mosquitto and InfluxDB 1.x on loopback, a 10,000-device park (electricity sub-meters),
 and measures in the same run:
-  - backlog drain: parktwin's collector (``python -m programs collect``), a bare paho consumer
-    (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT client (a
-    tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a naive collector
-    (one InfluxDB write per message), with the ratios between them;
+  - backlog drain: parktwin's collector (``python -m programs collect``), the same collector
+    on Tasmota messages through a mapping (issue #15: at most 2x a native message), a bare
+    paho consumer (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT
+    client (a tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a
+    naive collector (one InfluxDB write per message), with the ratios between them;
   - publish-to-queryable latency at a steady rate;
   - the collector's RSS before, during and after an InfluxDB outage;
   - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
@@ -13,6 +14,7 @@ and measures in the same run:
 Prints tables and writes them as CSV to bench/results/ (git-ignored).
 
     .venv/bin/python bench/run_all.py [--messages 200000] [--latency-rates 15000] [--skip-twin]
+    .venv/bin/python bench/run_all.py --mapped-only --skip-twin --messages 50000
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     """Every ingest benchmark on one broker and one InfluxDB."""
     broker = Mosquitto.create(folder / "mqtt")
     influx = InfluxDB1.create(folder / "influx")
-    park = write_park_file(folder / "park.yaml", DEVICES)
+    park = write_park_file(folder / "park.yaml", DEVICES, mapped=True)
     devices = [d.id for d in park.devices if d.kind.value == "sub_meter"]
     broker.start()
     influx.start()
@@ -81,7 +83,7 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     out: dict[str, list[dict[str, Any]]] = {}
     try:
         consumers = folder / "consumers"
-        drains = [
+        collectors = [
             ingest_suite.drain(
                 bench,
                 "collector",
@@ -89,6 +91,33 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
                 n,
                 "throughput",
             ),
+            ingest_suite.drain(
+                bench,
+                "collector_mapped",
+                lambda: bench.collector("mapped", "bench-collector-mapped"),
+                n,
+                "mapped",
+                mapped=True,
+            ),
+        ]
+        # Issue #15's target: a mapped (Tasmota) message costs at most 2x a native one.
+        native_row, mapped_row = collectors
+        out["mapped"] = [
+            {
+                "native_msg_per_s": native_row["msg_per_s"],
+                "mapped_msg_per_s": mapped_row["msg_per_s"],
+                "time_ratio": native_row["msg_per_s"] / mapped_row["msg_per_s"],
+                "cpu_ratio": mapped_row["cpu_s_per_1000"] / native_row["cpu_s_per_1000"],
+                "target": "<= 2",
+            }
+        ]
+        print_table("mapped (Tasmota) against native messages, same run", out["mapped"])
+        if args.mapped_only:
+            out["throughput"] = collectors
+            print_table("backlog drain", collectors)
+            return out
+        drains = [
+            *collectors,
             ingest_suite.drain(bench, "bare_paho", lambda: start_bare(consumers, port, sub, n), n),
             ingest_suite.drain(
                 bench, "bare_wire", lambda: start_bare_wire(consumers, port, sub, n), n
@@ -160,6 +189,11 @@ def main() -> None:
     parser.add_argument("--outage-s", type=float, default=60)
     parser.add_argument("--twin-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--skip-twin", action="store_true")
+    parser.add_argument(
+        "--mapped-only",
+        action="store_true",
+        help="only the collector on native and on mapped (Tasmota) messages, and their ratio",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     print(

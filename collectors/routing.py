@@ -24,7 +24,7 @@ class MessageRouter:
     def __init__(self, park: Park, limits: Limits) -> None:
         self.park = park
         self.limits = limits
-        self._native_prefix = topics.telemetry(park.park.id, "")
+        self._native_prefix = f"{topics.ROOT}/{park.park.id}/devices/"
         self._own_prefix = f"{topics.ROOT}/{park.park.id}/"
         mappings = compile_mappings(park)  # MappingError: check-config names file and line
         self.engine = MappingEngine(mappings) if mappings else None

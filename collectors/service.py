@@ -137,6 +137,7 @@ class Collector:
                 readings = route(topic, payload, now_ms, refused)
             except PayloadError as exc:
                 self._reject(topic, payload, exc, now_ms)
+                refused.clear()
             else:
                 if refused:
                     # Values of a mapped message refused one by one; the message counts as

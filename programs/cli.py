@@ -214,6 +214,14 @@ def simulate(
         float | None, typer.Option(help="Stop after this much simulated time.")
     ] = None,
     senml_share: Annotated[float, typer.Option(help="Share of devices speaking SenML.")] = 0.0,
+    device_formats: Annotated[
+        bool,
+        typer.Option(
+            "--device-formats/--contract-only",
+            help="Devices the park file maps publish as their firmware or gateway would "
+            "(Tasmota, Shelly, Neuron...); --contract-only: every device speaks the contract.",
+        ),
+    ] = True,
     dropout: Annotated[float, typer.Option(help="Probability a reading is not sent.")] = 0.0,
     duplicate: Annotated[float, typer.Option(help="Probability a message is sent twice.")] = 0.0,
     out_of_order: Annotated[float, typer.Option(help="Probability a message is delayed.")] = 0.0,
@@ -235,6 +243,7 @@ def simulate(
     log_level: LogLevelOption = "INFO",
 ) -> None:
     """Simulate the park's devices and publish their telemetry over MQTT."""
+    from collectors.mapping.encode import wire_formats
     from simulators.faults import FaultOptions
     from simulators.run import SimulatorOptions, run_simulator
 
@@ -258,6 +267,7 @@ def simulate(
             stuck=stuck,
         ),
         senml_share=senml_share,
+        device_formats=wire_formats(loaded) if device_formats else {},
         state_file=state_file,
         ledger_file=ledger,
         simulated_duration_s=simulated_hours * 3600 if simulated_hours is not None else None,

@@ -97,8 +97,14 @@ class FaultInjector:
             key = self._keys[device_id] = stable_key(self.seed, "faults", device_id)
         return key
 
-    def apply(self, reading: Reading, topic: str, encode: Encoder) -> Iterator[Message]:
-        """The messages for one reading (none, one or two), then any held ones now due."""
+    def apply(
+        self, reading: Reading, topic: str, encode: Encoder, per_value: bool = False
+    ) -> Iterator[Message]:
+        """The messages for one reading (none, one or two), then any held ones now due.
+
+        ``per_value``: the device's messages are mapped, and a mapping refuses a value out of
+        range on its own: the reading is still stored with its other values.
+        """
         o = self.options
         key = self._key(reading.device_id)
         n = 8 * (reading.seq or 0)
@@ -109,6 +115,7 @@ class FaultInjector:
         values, valid = self._stick(device, key, n, reading.values), True
         if (o.spike or o.spike_out_of_range) and values is reading.values:
             values, valid = self._spike(key, n, values)
+            valid = valid or (per_value and len(values) > 1)
         if values is not reading.values:
             reading = Reading(device, reading.ts_ms, values, reading.seq)
         payload = encode(reading)
@@ -181,10 +188,20 @@ def _malform(payload: bytes, u: float) -> bytes:
     if u < 0.5:
         return payload[: max(1, len(payload) // 2)]
     body = orjson.loads(payload)
-    if isinstance(body, dict):
+    if isinstance(body, dict) and isinstance(body.get("values"), dict) and "v" in body:
         body["values"] = {name: str(value) for name, value in body["values"].items()}
+    elif isinstance(body, dict):  # a mapped device's message: every number becomes text
+        body = _numbers_as_text(body)
     else:
         for record in body:
             if "v" in record:
                 record["v"] = str(record["v"])
     return orjson.dumps(body)
+
+
+def _numbers_as_text(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _numbers_as_text(v) for k, v in node.items()}
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        return str(node)
+    return node

@@ -16,7 +16,7 @@ from parktwin.config import MqttSettings
 from parktwin.contract import topics
 from parktwin.park.model import Park
 from parktwin.wire.packets import Will
-from simulators.faults import FaultCounts, FaultOptions, Message
+from simulators.faults import Encoder, FaultCounts, FaultOptions, Message
 from simulators.park import ModelOptions, ParkSimulator
 from simulators.publisher import WindowedPublisher, open_publisher
 from simulators.stream import TelemetryStream
@@ -42,6 +42,8 @@ class SimulatorOptions:
     qos: int = 1
     gateway_id: str = "simulator"
     senml_share: float = 0.0
+    # Devices publishing as a real firmware or gateway would: device id -> (topic, encoder).
+    device_formats: dict[str, tuple[str, Encoder]] = field(default_factory=dict)
     state_file: Path | None = None
     ledger_file: Path | None = None
     simulated_duration_s: float | None = None  # stop after this much simulated time
@@ -96,7 +98,7 @@ def build_stream(options: SimulatorOptions) -> TelemetryStream:
         start = options.start or default_start(options.park)
         start_ms = round(start.timestamp() * 1000)
         simulator = ParkSimulator(options.park, options.seed, start_ms, options.model)
-    return TelemetryStream(simulator, options.faults, options.senml_share)
+    return TelemetryStream(simulator, options.faults, options.senml_share, options.device_formats)
 
 
 @dataclass

@@ -6,7 +6,7 @@ This is the whole simulator without a broker: the same seed and start give the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import orjson
 
@@ -39,7 +39,10 @@ class TelemetryStream:
         simulator: ParkSimulator,
         faults: FaultOptions | None = None,
         senml_share: float = 0.0,
+        device_formats: Mapping[str, tuple[str, Encoder]] | None = None,
     ) -> None:
+        """``device_formats``: devices that publish like a real firmware or gateway (their
+        topic and encoder, from the park's mappings); the others speak the contract."""
         self.simulator = simulator
         park_id = simulator.park.park.id
         self._topics = {d.id: topics.telemetry(park_id, d.id) for d in simulator.park.devices}
@@ -47,6 +50,9 @@ class TelemetryStream:
             d.id: encode_senml if uses_senml(simulator.seed, d.id, senml_share) else encode_json
             for d in simulator.park.devices
         }
+        self._mapped = frozenset(device_formats or {})
+        for device_id, (topic, encode) in (device_formats or {}).items():
+            self._topics[device_id], self._encoders[device_id] = topic, encode
         self._faults = FaultInjector(faults, simulator.seed) if faults and faults.any() else None
 
     @property
@@ -62,7 +68,8 @@ class TelemetryStream:
                 payload = encoder_of[device](reading)
                 yield Message(topic_of[device], payload, device, reading.ts_ms, True)
             else:
-                yield from faults.apply(reading, topic_of[device], encoder_of[device])
+                mapped = device in self._mapped
+                yield from faults.apply(reading, topic_of[device], encoder_of[device], mapped)
 
     def flush(self) -> Iterator[Message]:
         """Messages still held back by the out-of-order fault."""

@@ -11,13 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_harness import collect_dead_letters, collector_settings, publish, running, wait_until
+from collector_harness import (
+    Sent,
+    collect_dead_letters,
+    collector_settings,
+    publish,
+    running,
+    wait_until,
+)
 from conftest import InfluxDatabase, Mosquitto
 from devices_harness import device_cases, devices_park
 from prometheus_client import CollectorRegistry
 
 from collectors.service import Collector
-from parktwin.contract import topics
 from parktwin.metrics import CollectorMetrics, render
 
 pytestmark = pytest.mark.integration
@@ -107,9 +113,10 @@ async def test_bad_mapped_messages_never_stall_the_collector(
         ("Advantech/74FE488E8B86/data", b'{"t":0,"q":192,"ai2":1}'),  # WISE without a clock
         ("tele/unknown/SENSOR", b'{"Time":"2026-01-01T08:00:00","ENERGY":{"Total":1}}'),
     ]
+    native = Sent("main", 1767225600000, {"energy_import_kwh": 10.0, "power_kw": 5.0})
     async with running(collector):
-        await publish(settings.mqtt, park.park.id, [], [*bad, good])
-        await wait_until(lambda: collector.stats.readings_written >= 1, 30)
+        await publish(settings.mqtt, park.park.id, [native], [*bad, good])
+        await wait_until(lambda: collector.stats.readings_written >= 2, 30)
     assert collector.stats.rejected_by_reason == Counter(
         {
             "malformed_json": 1,
@@ -123,4 +130,5 @@ async def test_bad_mapped_messages_never_stall_the_collector(
     assert collector.stats.messages_rejected == len(bad)
     rows = influxdb.query("SELECT energy_kwh, power_kw FROM electricity WHERE device = 'plug-pow'")
     assert rows[0]["values"] == [[1767225600000, 1.5, 0.02]]
-    assert topics.dead_letter(park.park.id) == "parks/devices/deadletter"
+    rows = influxdb.query("SELECT energy_import_kwh FROM electricity WHERE device = 'main'")
+    assert rows[0]["values"] == [[1767225600000, 10.0]]  # native messages beside mapped ones

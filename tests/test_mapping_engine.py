@@ -246,6 +246,13 @@ def test_partial_notifications_are_laid_over_the_last_known_status() -> None:
     assert take(r, "sh-1/events/rpc", notify(1767225603.0, wifi={"rssi": -60})) == ([], [])
 
 
+def test_native_messages_still_speak_the_contract_beside_mappings() -> None:
+    native = {"v": 1, "ts": ARRIVAL_MS, "values": {"energy_kwh": 3.5}}
+    readings, refused = take(router(METER), "parks/p1/devices/m-plant/telemetry", native)
+    assert (readings, refused) == ([Reading("m-plant", ARRIVAL_MS, {"energy_kwh": 3.5})], [])
+    assert refusal(router(METER), "parks/p1/devices/ghost/telemetry", native) == "unknown_device"
+
+
 def test_a_wide_filter_never_takes_the_parks_own_topics() -> None:
     r = router(
         """

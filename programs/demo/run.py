@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from collectors.mapping.encode import wire_formats
 from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from parktwin.config import Settings
@@ -163,6 +164,7 @@ async def run_demo(options: DemoOptions, stop: asyncio.Event) -> DemoReport:
             park=park,
             mqtt=settings.mqtt,
             speed=options.speed,
+            device_formats=wire_formats(park),  # the park's mapped devices, as they publish
             state_file=folder / "simulator.json",
         )
 
