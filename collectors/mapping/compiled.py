@@ -7,7 +7,7 @@ Everything that can be checked before a message arrives is checked here, and rep
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from collectors.mapping.paths import Path
@@ -36,6 +36,12 @@ class CompiledValue:
     unit_path: Path | None
     scale: float
     quantity_unit: str
+    # The common case made cheap: one plain path, a fixed unit (raw * factor + offset).
+    plain: tuple[str | int, ...] | None
+    factor: float
+    offset: float
+    low: float  # the quantity's valid range
+    high: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,8 @@ class CompiledMapping:
     quality_good: frozenset[int]
     errors_path: Path | None
     partial: bool
+    # UTC offset (s) of local minutes already seen ("YYYY-MM-DDTHH:MM"), for TimeFormat.LOCAL
+    offsets: dict[str, float] = field(default_factory=dict, compare=False)
 
     def matches_topic(self, topic_levels: list[str]) -> bool:
         """Whether a topic (split on "/") matches this mapping's filter."""
@@ -109,9 +117,9 @@ def compile_mappings(park: Park) -> list[CompiledMapping]:
 
 def _problems(park: Park, mapping: Mapping, where: FilePath) -> list[tuple[FilePath, str]]:
     problems: list[tuple[FilePath, str]] = []
-    for field in ("topic", "identity", "time"):
-        if getattr(mapping, field) is None:
-            problems.append(((*where, field), f"{field} is required (or a preset that gives it)"))
+    for name in ("topic", "identity", "time"):
+        if getattr(mapping, name) is None:
+            problems.append(((*where, name), f"{name} is required (or a preset that gives it)"))
     if not mapping.values:
         problems.append(((*where, "values"), "values: give at least one quantity"))
     identity = mapping.identity
@@ -172,14 +180,21 @@ def _compile(park: Park, mapping: Mapping, index: int, name: str) -> CompiledMap
             if rule.unit is None and rule.unit_path is None
             else (conversion(rule.unit, unit) if rule.unit is not None else None)
         )
+        paths = tuple(Path(p) for p in rule.paths)
+        quantity = QUANTITIES[quantity_name]
         values.append(
             CompiledValue(
                 quantity_name,
-                tuple(Path(p) for p in rule.paths),
+                paths,
                 convert,
                 Path(rule.unit_path) if rule.unit_path else None,
                 rule.scale,
                 unit,
+                paths[0].keys if len(paths) == 1 and convert is not None else None,
+                convert.factor * rule.scale if convert is not None else 1.0,
+                convert.offset if convert is not None else 0.0,
+                quantity.min_value,
+                quantity.max_value,
             )
         )
     time, channels, quality = mapping.time, mapping.channels, mapping.quality

@@ -94,29 +94,26 @@ class MappingEngine:
             errors = None
         by_device: dict[str, dict[str, float]] = {}
         unknown: set[str] = set()
-        for channel, node in _channels(mapping, body):
-            if mapping.partial:
+        devices, partial = mapping.devices, mapping.partial
+        channels = ((None, body),) if mapping.channels_path is None else _channels(mapping, body)
+        for channel, node in channels:
+            if partial:
                 node = self._overlay(mapping.index, identity, channel, node)
             prefix = identity if channel is None else f"{identity}/{channel}"
-            if mapping.quality_path is not None:
-                code = mapping.quality_path.one(node)
-                if code is MISSING and node is not body:
-                    code = mapping.quality_path.one(body)
-                if code not in mapping.quality_good or isinstance(code, bool):
-                    refused.append(
-                        PayloadError(
-                            "bad_quality", f"{prefix}: quality {str(code)[:20]} is not good"
-                        )
-                    )
-                    continue
+            if mapping.quality_path is not None and not _good(mapping, node, body):
+                refused.append(PayloadError("bad_quality", f"{prefix}: quality is not good"))
+                continue
             for value in mapping.values:
-                for suffix, number in _numbers(value, node, errors, mapping.partial, refused):
+                for suffix, number in _numbers(value, node, errors, partial, refused):
                     key = prefix if suffix is None else f"{prefix}/{suffix}"
-                    device = key if mapping.devices is None else mapping.devices.get(key)
+                    device = key if devices is None else devices.get(key)
                     if device is None:
                         unknown.add(key)
                         continue
-                    by_device.setdefault(device, {})[value.quantity] = number
+                    found = by_device.get(device)
+                    if found is None:
+                        by_device[device] = found = {}
+                    found[value.quantity] = number
         for key in sorted(unknown):
             refused.append(
                 PayloadError("unknown_identity", f"{key[:120]!r} is not in the mapping's devices")
@@ -137,6 +134,15 @@ class MappingEngine:
         merged = node if last is None else _merge(last, node)
         self._last[key] = merged
         return merged
+
+
+def _good(mapping: CompiledMapping, node: Any, body: Any) -> bool:
+    """Whether the quality code beside the values (in the channel, else the message) is good."""
+    assert mapping.quality_path is not None
+    code = mapping.quality_path.one(node)
+    if code is MISSING and node is not body:
+        code = mapping.quality_path.one(body)
+    return not isinstance(code, bool) and code in mapping.quality_good
 
 
 def _matches(mapping: CompiledMapping, body: Any) -> bool:
@@ -188,7 +194,7 @@ def _event_time(mapping: CompiledMapping, body: Any, arrival_ms: int) -> int:
                 "bad_timestamp", f"{where} is not ISO 8601: {value[:40]!r}"
             ) from None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=mapping.zone)
+            return _local_ms(mapping, value, parsed)
         return round(parsed.timestamp() * 1000)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise PayloadError("bad_timestamp", f"{where} must be a finite number ({form.value})")
@@ -197,6 +203,27 @@ def _event_time(mapping: CompiledMapping, body: Any, arrival_ms: int) -> int:
     if form is TimeFormat.EPOCH_US:
         return round(value / 1000)
     return round(value)
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _local_ms(mapping: CompiledMapping, text: str, naive: datetime) -> int:
+    """Epoch ms of a local time in the mapping's zone (the earlier of an ambiguous hour).
+
+    Zone rules change on whole minutes, and a fleet's messages share their minutes: the UTC
+    offset of each local minute ("YYYY-MM-DDTHH:MM") is looked up in the zone once and kept.
+    """
+    minute = text[:16] if len(text) >= 16 and text[10] in "T " else None
+    offset_s = mapping.offsets.get(minute) if minute is not None else None
+    if offset_s is None:
+        offset = mapping.zone.utcoffset(naive)
+        offset_s = offset.total_seconds() if offset is not None else 0.0
+        if minute is not None:
+            if len(mapping.offsets) >= 10_000:
+                mapping.offsets.clear()
+            mapping.offsets[minute] = offset_s
+    return round(((naive - _EPOCH).total_seconds() - offset_s) * 1000)
 
 
 def _channels(mapping: CompiledMapping, body: Any) -> list[tuple[str | None, Any]]:
@@ -219,6 +246,24 @@ def _numbers(
     refused: list[PayloadError],
 ) -> list[tuple[str | None, float]]:
     """The value's numbers in the node, by fan-out suffix (None when it is a single one)."""
+    keys = value.plain
+    if keys is not None and errors is None:
+        # The usual case, walked inline: one plain path to one number in a fixed unit.
+        node_: Any = node
+        for key in keys:
+            if type(key) is str:
+                node_ = node_.get(key, MISSING) if type(node_) is dict else MISSING
+            elif type(node_) is list and type(key) is int and -len(node_) <= key < len(node_):
+                node_ = node_[key]
+            else:
+                node_ = MISSING
+            if node_ is MISSING:
+                break
+        kind = type(node_)
+        if kind is float or kind is int:
+            number = node_ * value.factor + value.offset
+            if value.low <= number <= value.high:
+                return [(None, number)]
     found: list[Any] = []
     used = value.paths[0]
     for path in value.paths:
