@@ -147,6 +147,76 @@ def try_mapping(
         raise typer.Exit(code=1)
 
 
+@app.command("import-discovery")
+def import_discovery(
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    broker: BrokerOption = None,
+    prefix: Annotated[str, typer.Option(help="Home Assistant's discovery prefix.")] = (
+        "homeassistant"
+    ),
+    wait_s: Annotated[
+        float, typer.Option("--wait", help="Stop reading after this many quiet seconds.", min=0.1)
+    ] = 2.0,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write the mappings here, not to stdout.")
+    ] = None,
+) -> None:
+    """Write mappings for the sensors devices announce to Home Assistant (retained discovery).
+
+    Reads every retained <prefix>/sensor/.../config message, translates state_topic, simple
+    value_json templates, unit_of_measurement and state_class, and names each config it could
+    not translate and why (on stderr). Paste the mappings into the park file and check them with
+    check-config.
+    """
+    import yaml
+
+    from collectors.mapping.discovery import Sensor, Skipped, read_config, to_mappings
+
+    loaded, settings = _load(park, config, **_broker_overrides(broker))
+    messages = asyncio.run(
+        _retained(settings, [f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"], wait_s)
+    )
+    read = [read_config(topic, payload, prefix) for topic, payload in messages]
+    sensors = [r for r in read if isinstance(r, Sensor)]
+    mappings, left_out = to_mappings(sensors, loaded if park is not None else None)
+    skipped = [r for r in read if isinstance(r, Skipped)] + left_out
+    text = yaml.safe_dump({"mappings": mappings}, allow_unicode=True, sort_keys=False)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+    typer.echo(
+        f"{len(messages)} discovery configs: {len(sensors)} sensors in {len(mappings)} mappings"
+        f" (time: arrival), {len(skipped)} not translated",
+        err=True,
+    )
+    for item in skipped:
+        typer.echo(f"  not translated: {item.config_topic}: {item.reason}", err=True)
+
+
+async def _retained(
+    settings: Settings, filters: list[str], wait_s: float
+) -> list[tuple[str, bytes]]:
+    """The retained messages on ``filters``: read until ``wait_s`` pass without one."""
+    import contextlib
+    import uuid
+
+    from parktwin.mqtt import make_client
+
+    found: dict[str, bytes] = {}
+    async with make_client(settings.mqtt, f"parktwin-import-{uuid.uuid4().hex[:8]}") as client:
+        for filter_ in filters:
+            await client.subscribe(filter_, qos=1)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                async with asyncio.timeout(wait_s):
+                    message = await anext(aiter(client.messages))
+                if isinstance(message.payload, bytes) and message.retain:
+                    found[str(message.topic)] = message.payload
+    return sorted(found.items())
+
+
 @app.command()
 def collect(
     park: ParkOption = None,
