@@ -440,13 +440,12 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts
-    from twin.service.service import TwinService
+    from programs.wiring import attach_alerts, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
-    service = TwinService(loaded, settings)
+    service = twin_service(loaded, settings)
     attach_alerts(service)
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
@@ -472,14 +471,13 @@ def run_command(
     from collectors.metrics import CollectorMetrics
     from collectors.service import Collector
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts
-    from twin.service.service import TwinService
+    from programs.wiring import attach_alerts, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     collector = Collector(loaded, settings)
-    service = TwinService(loaded, settings)
+    service = twin_service(loaded, settings)
     attach_alerts(service)
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from alerts.service import AlertService
+from collectors.routing import MessageRouter
+from parktwin.config import Settings
+from parktwin.influx.writer import PointWriter
+from parktwin.park.model import Park
+from parktwin.validation import Limits
 from twin.service.service import TwinService
+
+
+def twin_service(park: Park, settings: Settings, writer: PointWriter | None = None) -> TwinService:
+    """The park's twin, decoding messages as the collectors do: native and mapped devices
+    (the park file's ``mappings:``), so that both take in exactly the same readings."""
+    decoder = MessageRouter(park, Limits.from_settings(settings.collector))
+    return TwinService(park, settings, writer, decoder=decoder)
 
 
 def attach_alerts(twin: TwinService) -> AlertService:

@@ -18,11 +18,11 @@ from small_park import SMALL_PARK
 from typer.testing import CliRunner
 
 from collectors.routing import MessageRouter
-from parktwin.cli import app
 from parktwin.contract.reading import Reading
 from parktwin.mqtt import make_client
 from parktwin.park.loader import parse_park
 from parktwin.validation import Limits
+from programs.cli import app
 
 pytestmark = pytest.mark.integration
 SAMPLES = DEVICES_DATA / "homeassistant"

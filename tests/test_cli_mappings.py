@@ -9,7 +9,7 @@ from devices_harness import DEVICES_DATA
 from small_park import SMALL_PARK
 from typer.testing import CliRunner
 
-from parktwin.cli import app
+from programs.cli import app
 
 
 def park_with(tmp_path: Path, mappings: str) -> Path:

@@ -23,8 +23,9 @@ from conftest import InfluxDatabase, Mosquitto
 from devices_harness import device_cases, devices_park
 from prometheus_client import CollectorRegistry
 
+from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
-from parktwin.metrics import CollectorMetrics, render
+from parktwin.metrics import render
 
 pytestmark = pytest.mark.integration
 

@@ -37,6 +37,7 @@ from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
+from programs.wiring import twin_service
 from simulators.run import SimulatorOptions, run_simulator
 from twin.service.service import TwinService
 
@@ -65,7 +66,7 @@ async def test_demo_park_kpis_reach_influxdb_the_retained_topic_and_the_api(
 ) -> None:
     park = load_park(demo_park_path())
     settings = twin_settings(mosquitto, influxdb, tmp_path, twin__rebuild_from_history=False)
-    service = TwinService(park, settings)
+    service = twin_service(park, settings)  # decoding as the programs wire it: mapped devices too
     async with running(service):
         # Two simulated hours of the demo park, as fast as the simulator goes, its mixed fleet
         # publishing as the demo does: the grid meters only through EMQX Neuron messages.

@@ -21,9 +21,9 @@ import orjson
 from collectors.mapping.compiled import CompiledMapping, CompiledValue
 from collectors.mapping.paths import MISSING
 from collectors.mapping.units import conversion
-from parktwin.contract.values import check_value
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.contract.timestamps import parse_ts_ms
+from parktwin.contract.values import check_value
 from parktwin.park.mappings import TimeFormat
 
 _TOPIC_CACHE_LIMIT = 100_000  # distinct topics remembered; beyond it the cache starts anew

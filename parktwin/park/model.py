@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from parktwin.park.alerts import AlertSettings
-from parktwin.park.twin import TwinSettings
 from parktwin.park.mappings import Mapping
+from parktwin.park.twin import TwinSettings
 
 # Ids travel in MQTT topics and InfluxDB tags: no wildcards, no slashes, no spaces.
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
