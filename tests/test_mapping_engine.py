@@ -325,3 +325,22 @@ def test_mappings_that_cannot_work_are_refused_at_load(mapping: str, problem: st
     park = parse_park(SMALL_PARK.format(park_id="p1") + f"mappings:\n  - {mapping}\n", "park")
     with pytest.raises(MappingError, match=problem):
         compile_mappings(park)
+
+
+def test_a_counter_that_goes_down_is_passed_on_for_the_twin_to_judge() -> None:
+    # Zigbee2MQTT plugs can lose their energy total (Koenkk/zigbee2mqtt#24396): the mapping
+    # neither refuses nor mends it; the twin's counter rules decide what a drop means.
+    r = router(
+        """
+mappings:
+  - preset: zigbee2mqtt
+    devices: {"0x70b3d52b600f6490": m-plant}
+"""
+    )
+    device = {"ieeeAddr": "0x70b3d52b600f6490"}
+    first, _ = take(r, "zigbee2mqtt/plug", {"device": device, "energy": 12.05, "power": 0})
+    second, _ = take(
+        r, "zigbee2mqtt/plug", {"device": device, "energy": 0.0, "power": 0}, ARRIVAL_MS + 1
+    )
+    assert [x.values["energy_kwh"] for x in first + second] == [12.05, 0.0]
+    assert all(x.ts_from_arrival for x in first + second)
