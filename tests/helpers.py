@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import aiomqtt
 import orjson
+import yaml
 from aiohttp import web
 from conftest import InfluxDatabase, InfluxDB1, Mosquitto, free_port, require_binary
 
@@ -37,7 +38,7 @@ from parktwin.config import MqttSettings, Settings, load_settings
 from parktwin.contract import topics
 from parktwin.contract.reading import Reading
 from parktwin.mqtt import make_client
-from parktwin.park.loader import parse_park
+from parktwin.park.loader import load_park, parse_park
 from parktwin.park.model import Park
 from twin.state.snapshot import TwinSnapshot
 from twin.state.twin import Twin
@@ -867,3 +868,54 @@ class Subscriber:
 
     def telemetry(self) -> list[tuple[str, bytes]]:
         return [(t, p) for t, p in self.received if t.endswith("/telemetry")]
+
+
+# -- real devices' messages (tests/data/devices): the park that maps them and the readings,
+# written by hand, each must give --------------------------------------------------------------
+DEVICES_DATA = Path(__file__).parent / "data" / "devices"
+
+
+@dataclass(frozen=True)
+class Expected:
+    device: str
+    ts_ms: int | None  # None: the message's arrival time
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class DeviceCase:
+    """One recorded message, where it was published, and what it must give."""
+
+    preset: str
+    sample: str
+    topic: str
+    source: str
+    readings: list[Expected]
+    refused: list[str]
+
+    @property
+    def payload(self) -> bytes:
+        return (DEVICES_DATA / self.sample).read_bytes()
+
+
+def devices_park() -> Park:
+    return load_park(DEVICES_DATA / "park.yaml")
+
+
+def device_cases() -> list[DeviceCase]:
+    """Every case of tests/data/devices/cases.yaml."""
+    raw: list[dict[str, Any]] = yaml.safe_load((DEVICES_DATA / "cases.yaml").read_text("utf-8"))
+    return [
+        DeviceCase(
+            case["preset"],
+            case["sample"],
+            case["topic"],
+            case["source"],
+            [
+                Expected(r["device"], None if r["ts_ms"] == "arrival" else r["ts_ms"], r["values"])
+                for r in case["readings"]
+            ],
+            case.get("refused", []),
+        )
+        for case in raw
+    ]

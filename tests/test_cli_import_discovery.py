@@ -11,10 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from collector_harness import collector_settings
 from conftest import Mosquitto
-from devices_harness import DEVICES_DATA
-from small_park import SMALL_PARK
+from helpers import DEVICES_DATA, SMALL_PARK, collector_settings
 from typer.testing import CliRunner
 
 from collectors.routing import MessageRouter

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devices_harness import DEVICES_DATA
-from small_park import SMALL_PARK
+from helpers import DEVICES_DATA, SMALL_PARK
 from typer.testing import CliRunner
 
 from programs.cli import app

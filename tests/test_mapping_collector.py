@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_harness import (
+from conftest import InfluxDatabase, Mosquitto
+from helpers import (
     Sent,
     collect_dead_letters,
     collector_settings,
+    device_cases,
+    devices_park,
     publish,
     running,
     wait_until,
 )
-from conftest import InfluxDatabase, Mosquitto
-from devices_harness import device_cases, devices_park
 from prometheus_client import CollectorRegistry
 
 from collectors.metrics import CollectorMetrics

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from small_park import SMALL_PARK
+from helpers import SMALL_PARK
 
 from collectors.mapping.compiled import MappingError, compile_mappings
 from collectors.routing import MessageRouter, covers

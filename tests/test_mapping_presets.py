@@ -4,7 +4,7 @@ refuses what the message does not say. (No broker here: see test_mapping_collect
 from __future__ import annotations
 
 import pytest
-from devices_harness import DEVICES_DATA, DeviceCase, device_cases, devices_park
+from helpers import DEVICES_DATA, DeviceCase, device_cases, devices_park
 
 from collectors.mapping.presets import preset_names
 from collectors.routing import MessageRouter
