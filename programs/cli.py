@@ -348,11 +348,15 @@ def run_command(
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
+    reports = _attach_reports(service)
 
     async def both(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(collector.run(stop))
             group.create_task(service.run(stop))
+            scheduled = group.create_task(reports.run_schedules(service.alerts.announce))
+            await stop.wait()
+            scheduled.cancel()
 
     asyncio.run(run_until_stopped(both, duration))
     typer.echo(collector.stats.summary(collector.spool_pending_lines))
@@ -360,6 +364,104 @@ def run_command(
         f"twin: readings ingested {service.stats.readings_ingested}, ticks {service.stats.ticks},"
         f" KPI points written {service.stats.kpi_points_written}"
     )
+
+
+def _attach_reports(service: Any) -> Any:
+    """The report service of a running twin: its routes on the twin's HTTP API, the twin's own
+    monthly inputs. The twin knows nothing of reports; only this layer puts them together."""
+    from reports.inputs import describe
+    from reports.service import ReportService
+
+    def inputs() -> tuple[dict[str, Any], str]:
+        monthly = dict(service.twin.state.monthly)
+        return monthly, describe(monthly, "the running twin's monthly inputs")
+
+    reports = ReportService(service.park, service.settings, inputs)
+    service.api_extensions.append(reports.add_routes)
+    return reports
+
+
+@app.command("report")
+def report_command(
+    period: Annotated[
+        str, typer.Option("--period", help="A month (2026-11), a quarter (2026-Q4) or a year.")
+    ],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="An enterprise's own report (its id).")
+    ] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", help="en or zh; repeat for both (default en).")
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="xlsx or pdf; repeat for both (default both)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder of the files (default: settings).")
+    ] = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """Make a park's (or one enterprise's) report of a period from the twin's history, as XLSX
+    and/or PDF, in English and/or Chinese. Figures: the stored readings replayed through the
+    twin; monthly inputs: the twin's checkpoint."""
+    import time
+
+    from parktwin.influxql import QueryError
+    from reports.build import UnknownEnterpriseError
+    from reports.fonts import FontError
+    from reports.inputs import inputs_from_checkpoint
+    from reports.make import FORMATS, LANGS, ReportFolderError, ReportRequest, make_report
+    from reports.period import PeriodError
+    from reports.replay import NoDataError
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        influx__url=influx_url,
+        influx__database=database,
+        twin__checkpoint_folder=checkpoint_dir,
+    )
+    langs = tuple(lang or ["en"])
+    formats = tuple(fmt or FORMATS)
+    for item in langs:
+        if item not in LANGS:
+            raise _fail(f"--lang {item!r}: expected one of {', '.join(LANGS)}")
+    for item in formats:
+        if item not in FORMATS:
+            raise _fail(f"--format {item!r}: expected one of {', '.join(FORMATS)}")
+    monthly, source = inputs_from_checkpoint(loaded, settings.twin.checkpoint_folder)
+    request = ReportRequest(period, enterprise, langs, formats)  # type: ignore[arg-type]
+    folder = out or settings.reports.folder
+    try:
+        paths = asyncio.run(
+            make_report(
+                settings.influx,
+                loaded,
+                request,
+                folder,
+                monthly,
+                source,
+                int(time.time() * 1000),
+            )
+        )
+    except (
+        PeriodError,
+        UnknownEnterpriseError,
+        NoDataError,
+        ReportFolderError,
+        FontError,
+    ) as exc:
+        raise _fail(f"report: {exc}") from None
+    except QueryError as exc:
+        raise _fail(f"report: InfluxDB at {settings.influx.url}: {exc}") from None
+    for path in paths:
+        typer.echo(str(path))
 
 
 @app.command("demo")

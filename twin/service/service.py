@@ -127,6 +127,8 @@ class TwinService:
         self._kpi_lines = KpiLines(park)  # keeps the series keys from tick to tick
         self._last_checkpoint_s: float | None = None
         self.api_url: str | None = None
+        # Routes the program layer adds to the HTTP API (e.g. reports); the twin knows none.
+        self.api_extensions: list[Callable[[web.Application], None]] = []
         self._target_ready = False
 
     @property
@@ -169,6 +171,8 @@ class TwinService:
         if serve_api:
             token = self.settings.api.token
             app = build_app(self, self.registry, token.get_secret_value() if token else None)
+            for extend in self.api_extensions:
+                extend(app)
             runner = await serve(app, self.settings.api)
             host, port = runner.addresses[0][:2]
             self.api_url = f"http://{host}:{port}"

@@ -1,0 +1,100 @@
+"""What a report reads from InfluxDB, with InfluxQL (InfluxDB 1.x, 2.x through DBRP, 3.x): the
+park's readings (through the twin's own history loader), readings counted per device and hour,
+and the alert changes the twin wrote."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import aiohttp
+
+from parktwin.config import InfluxSettings
+from parktwin.contract.quantities import KINDS
+from parktwin.influxql import query
+from parktwin.park.model import Park
+
+HOUR_MS = 3_600_000
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyCounts:
+    """Per device, readings received in each hour of a range (hour start ms -> count)."""
+
+    by_device: dict[str, dict[int, int]]
+
+
+async def hourly_counts(
+    settings: InfluxSettings, park: Park, start_ms: int, end_ms: int
+) -> HourlyCounts:
+    """Readings per device and hour: a reading counts once, whatever number of fields it has
+    (the largest field count of the hour is taken)."""
+    media = sorted({KINDS[d.kind].medium.value for d in park.devices})
+    park_id = _quoted(park.park.id)
+    found: dict[str, dict[int, int]] = defaultdict(dict)
+    async with aiohttp.ClientSession() as session:
+        for medium in media:
+            statement = (
+                f'SELECT count(*) FROM "{medium}" WHERE "park" = \'{park_id}\' '
+                f"AND time >= {start_ms}ms AND time < {end_ms}ms "
+                f'GROUP BY time(1h), "device" fill(none)'
+            )
+            for series in await query(session, settings, statement):
+                device = series.tags.get("device", "")
+                hours = found[device]
+                for row in series.values:
+                    counts = [int(v) for v in row[1:] if v is not None]
+                    if counts:
+                        hours[int(row[0])] = max(hours.get(int(row[0]), 0), max(counts))
+    return HourlyCounts(dict(found))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One point of the ``alerts`` measurement: an alert firing or resolved."""
+
+    at_ms: int
+    rule: str
+    severity: str
+    place: str
+    state: str  # firing, resolved
+    summary: str
+    fingerprint: str
+    value: float | None
+    limit: float | None
+
+
+async def alert_changes(
+    settings: InfluxSettings, park: Park, start_ms: int, end_ms: int
+) -> list[AlertChange]:
+    """Alert changes between two event times, oldest first (empty when none were written)."""
+    statement = (
+        f'SELECT * FROM "alerts" WHERE "park" = \'{_quoted(park.park.id)}\' '
+        f"AND time >= {start_ms}ms AND time < {end_ms}ms"
+    )
+    async with aiohttp.ClientSession() as session:
+        result = await query(session, settings, statement)
+    changes = []
+    for series in result:
+        columns = series.columns
+        for row in series.values:
+            item = dict(zip(columns, row, strict=True)) | series.tags
+            changes.append(
+                AlertChange(
+                    at_ms=int(item["time"]),
+                    rule=str(item.get("rule") or ""),
+                    severity=str(item.get("severity") or ""),
+                    place=str(item.get("place") or ""),
+                    state=str(item.get("state") or ""),
+                    summary=str(item.get("summary") or ""),
+                    fingerprint=str(item.get("fingerprint") or ""),
+                    value=None if item.get("value") is None else float(item["value"]),
+                    limit=None if item.get("limit") is None else float(item["limit"]),
+                )
+            )
+    changes.sort(key=lambda c: c.at_ms)
+    return changes
