@@ -6,11 +6,13 @@ import io
 import math
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from reports.i18n import text
 from reports.model import Heatmap
@@ -45,10 +47,31 @@ def _context(font: Path) -> AbstractContextManager[None]:
     )
 
 
+def thousands(axes: Any) -> None:
+    """Plain numbers with separators on the y axis (no "1e6" offset)."""
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def daily_chart(
+    days: list[tuple[str, float]], lang: str, font: Path, size: tuple[float, float]
+) -> bytes:
+    """Electricity of each day of a month."""
+    with _context(font):
+        figure = Figure(figsize=size)
+        axes = figure.add_subplot()
+        axes.bar([d[0][8:] for d in days], [d[1] for d in days], color=BLUE)
+        axes.set_ylabel("kWh")
+        axes.set_title(text("chart.daily", lang))
+        axes.tick_params(axis="x", labelsize=6)
+        thousands(axes)
+        axes.spines[["top", "right"]].set_visible(False)
+        return _png(figure)
+
+
 def monthly_chart(
     months: list[tuple[str, float, float | None]], lang: str, font: Path, size: tuple[float, float]
 ) -> bytes:
-    """Electricity by month, this period and (hatched grey) the same months last year."""
+    """Electricity by month, this period and (grey) the same months last year."""
     with _context(font):
         figure = Figure(figsize=size)
         axes = figure.add_subplot()
@@ -73,6 +96,7 @@ def monthly_chart(
         axes.set_xticks(x, labels)
         axes.set_ylabel("kWh")
         axes.set_title(text("chart.monthly", lang))
+        thousands(axes)
         axes.legend(loc="lower right")
         axes.spines[["top", "right"]].set_visible(False)
         return _png(figure)

@@ -32,6 +32,7 @@ TABLE = MappingProxyType(
         "heatmap.hour": ("Hour of day", "时刻"),
         "heatmap.day": ("Day", "日期"),
         "chart.monthly": ("Electricity by month", "逐月用电量"),
+        "chart.daily": ("Electricity by day", "逐日用电量"),
         "chart.carriers": ("Energy by carrier", "分品种能耗"),
         "chart.carbon": ("Carbon account", "碳排放核算"),
         # sections

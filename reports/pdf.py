@@ -28,7 +28,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as PdfTable
 
-from reports.charts import bar_chart, heatmap_chart, monthly_chart
+from reports.charts import bar_chart, daily_chart, heatmap_chart, monthly_chart
 from reports.fonts import cjk_font_path
 from reports.i18n import text
 from reports.model import Cell, Column, Headline, Report, Section, Table, as_float
@@ -184,7 +184,16 @@ def summary_page(
         )
     )
     chart_width = WIDTH - 118 * mm
-    chart = image(monthly_chart(report.monthly_kwh, lang, font, (6.0, 3.2)), chart_width)
+    heatmap = report.sections[0].heatmap
+    if len(report.monthly_kwh) == 1 and heatmap is not None:
+        days = [
+            (d, sum(v or 0.0 for v in row))
+            for d, row in zip(heatmap.days, heatmap.values, strict=True)
+        ]
+        png = daily_chart(days, lang, font, (6.0, 3.2))
+    else:
+        png = monthly_chart(report.monthly_kwh, lang, font, (6.0, 3.2))
+    chart = image(png, chart_width)
     side = PdfTable([[figures, chart]], colWidths=[114 * mm, chart_width + 4 * mm])
     side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [side, Spacer(1, 3 * mm), Paragraph(escape(text("source", lang)), st["h2"])]

@@ -75,6 +75,6 @@ def same_period_last_year(period: ReportPeriod, calendar: Calendar) -> ReportPer
 
 
 def check_not_future(period: ReportPeriod, now_ms: int) -> None:
-    """A period that has not begun cannot be reported (wall clock: reports are asked for now)."""
+    """A period that has not begun by ``now_ms`` cannot be reported."""
     if period.start_ms > now_ms:
         raise PeriodError(f"period {period.label} has not begun yet")

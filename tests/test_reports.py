@@ -19,7 +19,7 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp import web
-from conftest import StoredMonth, free_port, require_poppler
+from conftest import Mosquitto, StoredMonth, free_port, require_poppler
 from matplotlib.image import imread
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,7 +34,7 @@ from report_month import (
     report_park,
 )
 
-from parktwin.config import InfluxSettings, Settings
+from parktwin.config import InfluxSettings, Settings, load_settings
 from parktwin.park.model import Park
 from parktwin.report_settings import ReportSchedule, ReportSettings
 from reports.build import UnknownEnterpriseError, build_report
@@ -46,6 +46,7 @@ from reports.schedule import ScheduleState, due_times, pending
 from reports.service import ReportService
 from twin.periods import Calendar, Granularity
 from twin.report import View
+from twin.service import TwinService
 from twin.state import Twin
 
 NOW_MS = round(datetime(2026, 12, 5, 9, tzinfo=TZ).timestamp() * 1000)  # wall clock of the tests
@@ -488,3 +489,49 @@ async def test_the_replay_reads_year_to_date_from_before_the_year(
     assert gathered.replayed.snapshot is not None
     assert gathered.replayed.snapshot.periods["month"].label == "2026-11"
     assert gathered.last_year_period.label == "2025-11"
+
+
+@pytest.mark.integration
+async def test_the_running_twin_serves_reports_and_keeps_running_after_bad_requests(
+    stored_month: StoredMonth, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """What ``parktwin run`` does: the program layer attaches reports to the twin's API."""
+    from parktwin.cli import _attach_reports
+
+    park = report_park(stored_month.park_id)
+    settings = load_settings(
+        None,
+        mqtt__port=mosquitto.port,
+        influx__url=stored_month.database.url,
+        influx__database=stored_month.database.name,
+        twin__client_id=f"twin-{stored_month.park_id}",
+        twin__checkpoint_folder=tmp_path / "twin",
+        twin__tick_s=0.3,
+        api__port=0,
+        alerts__folder=tmp_path / "alerts",
+        reports__folder=tmp_path / "reports",
+    )
+    service = TwinService(park, settings)
+    _attach_reports(service)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    try:
+        deadline = time.monotonic() + 30
+        while service.api_url is None and not task.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert service.api_url is not None
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{service.api_url}/api/reports/2026-11.pdf?lang=xx") as answer:
+                assert answer.status == 400
+            async with http.get(f"{service.api_url}/api/reports/1999-01.xlsx") as answer:
+                assert answer.status == 404
+            async with http.get(f"{service.api_url}/api/reports/2026-11.xlsx") as answer:
+                assert answer.status == 200
+                body = await answer.read()
+            async with http.get(f"{service.api_url}/healthz") as answer:
+                assert answer.status == 200
+        assert body.startswith(b"PK")  # a zip: XLSX
+        assert not task.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
