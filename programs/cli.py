@@ -348,13 +348,13 @@ def run_command(
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
-    reports = _attach_reports(service)
+    reports = _attach_reports(service, service.alerts.announce)
 
     async def both(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(collector.run(stop))
             group.create_task(service.run(stop))
-            scheduled = group.create_task(reports.run_schedules(service.alerts.announce))
+            scheduled = group.create_task(reports.deliver())
             await stop.wait()
             scheduled.cancel()
 
@@ -366,9 +366,10 @@ def run_command(
     )
 
 
-def _attach_reports(service: Any) -> Any:
+def _attach_reports(service: Any, announce: Any = None) -> Any:
     """The report service of a running twin: its routes on the twin's HTTP API, the twin's own
-    monthly inputs. The twin knows nothing of reports; only this layer puts them together."""
+    monthly inputs, announcements through ``announce`` (the alert receivers'). The twin knows
+    nothing of reports; only this layer puts them together."""
     from reports.inputs import describe
     from reports.service import ReportService
 
@@ -376,7 +377,7 @@ def _attach_reports(service: Any) -> Any:
         monthly = dict(service.twin.state.monthly)
         return monthly, describe(monthly, "the running twin's monthly inputs")
 
-    reports = ReportService(service.park, service.settings, inputs)
+    reports = ReportService(service.park, service.settings, inputs, announce)
     service.api_extensions.append(reports.add_routes)
     return reports
 

@@ -98,3 +98,27 @@ async def alert_changes(
             )
     changes.sort(key=lambda c: c.at_ms)
     return changes
+
+
+async def first_and_last_ms(
+    settings: InfluxSettings, park: Park, start_ms: int, end_ms: int
+) -> tuple[int | None, int | None]:
+    """Event times of the park's first and last stored readings between two times (the replay
+    sees the thinned ones, placed at the edges of their 15-minute buckets)."""
+    media = sorted({KINDS[d.kind].medium.value for d in park.devices})
+    park_id = _quoted(park.park.id)
+    first: int | None = None
+    last: int | None = None
+    async with aiohttp.ClientSession() as session:
+        for medium in media:
+            for order in ("ASC", "DESC"):
+                statement = (
+                    f'SELECT * FROM "{medium}" WHERE "park" = \'{park_id}\' '
+                    f"AND time >= {start_ms}ms AND time < {end_ms}ms ORDER BY time {order} LIMIT 1"
+                )
+                for series in await query(session, settings, statement):
+                    for row in series.values:
+                        ts = int(row[0])
+                        first = ts if first is None else min(first, ts)
+                        last = ts if last is None else max(last, ts)
+    return first, last

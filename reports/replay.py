@@ -20,7 +20,13 @@ import numpy.typing as npt
 
 from parktwin.config import InfluxSettings
 from parktwin.park.model import Park
-from reports.history import AlertChange, HourlyCounts, alert_changes, hourly_counts
+from reports.history import (
+    AlertChange,
+    HourlyCounts,
+    alert_changes,
+    first_and_last_ms,
+    hourly_counts,
+)
 from reports.period import ReportPeriod, same_period_last_year
 from twin.history import latest_event_ms, load_history
 from twin.inputs import MonthlyInputs
@@ -51,7 +57,7 @@ class Replayed:
     stats_at_start: IngestStats
     stats_at_end: IngestStats
     readings_in_period: int
-    first_ms: int | None
+    first_ms: int | None  # the period's first and last stored reading
     last_ms: int | None
 
 
@@ -154,6 +160,9 @@ async def gather(
     earlier = same_period_last_year(period, calendar)
     last_year = await replay(settings, park, earlier, inputs, earlier.start_ms - LEAD_MS, False)
     counts = await hourly_counts(settings, park, period.start_ms, period.end_ms)
+    replayed.first_ms, replayed.last_ms = await first_and_last_ms(
+        settings, park, period.start_ms, period.end_ms
+    )
     alerts = await alert_changes(settings, park, period.start_ms - ALERT_LOOKBACK_MS, period.end_ms)
     return Gathered(
         park,

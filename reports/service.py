@@ -37,16 +37,34 @@ NOTICE_VERSION = 1
 
 
 class ReportService:
-    """Makes one park's reports into the configured folder."""
+    """Makes one park's reports into the configured folder.
 
-    def __init__(self, park: Park, settings: Settings, inputs: Inputs) -> None:
+    It has the shape of a twin snapshot listener (``on_snapshot``, ``deliver``, ``close``), so a
+    program can run its schedules alongside the twin: ``deliver`` makes due reports until it is
+    cancelled. ``announce`` (the alert service's, in ``parktwin run``) tells receivers.
+    """
+
+    def __init__(
+        self, park: Park, settings: Settings, inputs: Inputs, announce: Announce | None = None
+    ) -> None:
         self.park = park
         self.settings = settings
         self.folder = settings.reports.folder
         self.inputs = inputs
+        self.announce = announce
         self._lock = asyncio.Lock()
         self.made = 0
         self.failed = 0
+
+    async def on_snapshot(self, snapshot: object) -> None:
+        """Reports are read from history, not from snapshots: nothing to do."""
+
+    async def deliver(self) -> None:
+        """Run the schedules until cancelled (returns at once without any)."""
+        await self.run_schedules(self.announce)
+
+    async def close(self) -> None:
+        """Nothing is held open between reports."""
 
     async def make(self, request: ReportRequest) -> list[Path]:
         """Make one report (one at a time); raises what ``make_report`` raises."""

@@ -535,3 +535,24 @@ async def test_the_running_twin_serves_reports_and_keeps_running_after_bad_reque
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+@pytest.mark.integration
+async def test_a_quarter_adds_up_its_months_with_a_formula(
+    stored_month: StoredMonth, tmp_path: Path
+) -> None:
+    [path] = await make(stored_month, tmp_path, period="2026-Q4")
+    energy = load_workbook(path)["Energy"]
+    _, months = table(energy, "By month")
+    # 31 October is the first stored day (3,120 kWh); December has only its first instant.
+    assert months["2026-10"][1] == pytest.approx(DAY_IMPORT_KWH + 160)
+    assert months["2026-11"][1] == pytest.approx(NOVEMBER_KWH)
+    assert months["2026-12"][1] == pytest.approx(0.0)
+    assert evaluate_sum(energy, months["Total"][1]) == pytest.approx(NOVEMBER_KWH + 3_120)
+    _, balance = table(energy, "Electricity balance")
+    assert balance["Electricity consumption"][1] == pytest.approx(NOVEMBER_KWH + 3_120)
+    _, budget = table(energy, "Against budget")
+    assert budget["month-budget"][2] == 300_000  # a month's budget, three times
+    summary = load_workbook(path)["Summary"]
+    notes = " ".join(str(r[0]) for r in summary.iter_rows(values_only=True) if r[0])
+    assert "The period is not complete: readings end at 2026-12-01 00:00." in notes

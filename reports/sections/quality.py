@@ -30,7 +30,12 @@ def quality_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[
     calendar = replayed.twin.calendar
     hours: list[int] = []
     hour = period.start_ms
-    end = min(period.end_ms, (replayed.last_ms or period.start_ms) + 1)
+    # The hours covered: from the period's start to the end of its last reading's hour.
+    last = replayed.last_ms if replayed.last_ms is not None else period.start_ms
+    end = min(
+        period.end_ms,
+        calendar.shift(Granularity.HOUR, calendar.start_of(Granularity.HOUR, last), 1),
+    )
     while hour < end:
         hours.append(hour)
         hour = calendar.shift(Granularity.HOUR, hour, 1)
