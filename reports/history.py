@@ -122,3 +122,41 @@ async def first_and_last_ms(
                         first = ts if first is None else min(first, ts)
                         last = ts if last is None else max(last, ts)
     return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenMonth:
+    """The twin's last ``twin_balance`` point of a month: its running totals at its last tick."""
+
+    month: str
+    at_ms: int
+    consumption_kwh: float | None
+    energy_tce: float | None
+
+
+async def written_months(
+    settings: InfluxSettings, park: Park, months: list[tuple[str, int, int]]
+) -> list[WrittenMonth]:
+    """For each (label, start, end) month, the last month point the twin wrote inside it."""
+    found = []
+    async with aiohttp.ClientSession() as session:
+        for label, start_ms, end_ms in months:
+            statement = (
+                'SELECT "electricity_consumption_kwh", "tce_energy_tce" FROM "twin_balance" '
+                f"WHERE \"park\" = '{_quoted(park.park.id)}' AND \"period\" = 'month' "
+                f"AND time >= {start_ms}ms AND time < {end_ms}ms ORDER BY time DESC LIMIT 1"
+            )
+            for series in await query(session, settings, statement):
+                for row in series.values:
+                    item = dict(zip(series.columns, row, strict=True))
+                    consumption = item.get("electricity_consumption_kwh")
+                    tce = item.get("tce_energy_tce")
+                    found.append(
+                        WrittenMonth(
+                            label,
+                            int(item["time"]),
+                            None if consumption is None else float(consumption),
+                            None if tce is None else float(tce),
+                        )
+                    )
+    return found

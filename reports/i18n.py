@@ -67,6 +67,7 @@ TABLE = MappingProxyType(
         "alerts_fired": ("Alerts of the period", "本期告警"),
         "device_completeness": ("Readings received per device", "设备数据完整率"),
         "replay_ingest": ("Replay of the stored readings", "存储读数回放统计"),
+        "twin_points": ("The twin's own KPI points", "孪生体写入的指标点"),
         # columns
         "item": ("Item", "项目"),
         "this_period": ("This period", "本期"),
@@ -114,6 +115,8 @@ TABLE = MappingProxyType(
         "hours_without_readings": ("Hours without readings", "无数据小时数"),
         "longest_gap": ("Longest gap", "最长中断"),
         "counter_resets": ("Counter resets", "计数器复位"),
+        "written_at": ("Written at", "写入时间"),
+        "twin_written": ("Written by the twin", "孪生体写入值"),
         # rows: energy
         "grid_import": ("Grid import", "电网购电"),
         "grid_export": ("Grid export", "上网电量"),
@@ -303,6 +306,18 @@ TABLE = MappingProxyType(
         "note.alert_cost": (
             "Not yet measured: what an alert cost (needs tariffs).",
             "尚未计量：告警造成的费用（需要电价配置）。",
+        ),
+        "note.twin_points": (
+            "The twin writes each month's running totals at every tick (twin_balance); its last "
+            "point of a month can lack the month's last interval, which the next reading after "
+            "the month completes, so the replay may be slightly higher.",
+            "孪生体每个周期写入当月累计值（twin_balance）；当月最后一个点可能缺少月末最后一段，"
+            "该段由下月首条读数补齐，因此回放值可能略高。",
+        ),
+        "note.no_twin_points": (
+            "The twin wrote no month points for this period (it was not running, or wrote to "
+            "another database): the figures rest on the replay alone.",
+            "本期无孪生体写入的月度指标点（未运行或写入其他数据库）：数据仅来自回放。",
         ),
         "note.quality_expected": (
             "Expected readings: the time covered divided by each device's reporting interval.",

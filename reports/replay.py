@@ -23,9 +23,11 @@ from parktwin.park.model import Park
 from reports.history import (
     AlertChange,
     HourlyCounts,
+    WrittenMonth,
     alert_changes,
     first_and_last_ms,
     hourly_counts,
+    written_months,
 )
 from reports.period import ReportPeriod, same_period_last_year
 from twin.history import latest_event_ms, load_history
@@ -132,6 +134,7 @@ class Gathered:
     last_year_period: ReportPeriod
     counts: HourlyCounts
     alerts: list[AlertChange]
+    written: list[WrittenMonth]  # the twin's own last month points, to compare
     inputs_source: str
     made_at_ms: int
 
@@ -164,6 +167,12 @@ async def gather(
         settings, park, period.start_ms, period.end_ms
     )
     alerts = await alert_changes(settings, park, period.start_ms - ALERT_LOOKBACK_MS, period.end_ms)
+    bounds = [*period.month_starts, period.end_ms]
+    written = await written_months(
+        settings,
+        park,
+        [(m, a, b) for m, a, b in zip(period.months, bounds, bounds[1:], strict=False)],
+    )
     return Gathered(
         park,
         period,
@@ -173,6 +182,7 @@ async def gather(
         earlier,
         counts,
         alerts,
+        written,
         inputs_source,
         int(time.time() * 1000),
     )

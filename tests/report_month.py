@@ -7,6 +7,7 @@ occupancy 100 from 08:00 to 18:00. So a day imports 2,960 kWh, makes 160 kWh of 
 3,120 kWh; November (30 days) uses 93,600 kWh and 5,760 m³ of gas. The people counter is silent
 on 10 November; the flats meter is replaced on 20 November (counting on from 5 kWh). One alert
 fires on 3 November 10:00 and is resolved at 12:30. November 2025 imports 10 kWh a quarter hour.
+The twin's own KPI points of its last November tick (30 November 23:45) are stored too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collectors.tagging import render, series_keys
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
+from twin.kpi_lines import KpiLines
+from twin.state import Twin
+from twin.summary import kpi_summary
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUARTER = timedelta(minutes=15)
@@ -129,7 +133,27 @@ def alert_lines(park_id: str) -> list[str]:
     ]
 
 
+def twin_lines(park: Park) -> list[str]:
+    """The KPI points a live twin writes at its last tick in November (at 30 November 23:45,
+    before the 1 December reading): its own code, KpiLines, on its own snapshot."""
+    twin = Twin(park)
+    end = _ms(datetime(2026, 12, 1, tzinfo=TZ))
+    readings = [r for r in november() if r.ts_ms < end]
+    day_ms = 86_400_000
+    for day in sorted({r.ts_ms // day_ms for r in readings}):  # a day's readings a batch
+        twin.ingest([r for r in readings if r.ts_ms // day_ms == day])
+    snapshot = twin.snapshot()
+    state = snapshot.to_dict()
+    state["kpis"] = kpi_summary(park, state)
+    return KpiLines(park)(snapshot, state)
+
+
 def stored_lines(park: Park) -> list[str]:
     """Everything the fixed replay stores, as line protocol (ms precision)."""
     keys = series_keys(park)
-    return render(keys, november()) + render(keys, last_november()) + alert_lines(park.park.id)
+    return (
+        render(keys, november())
+        + render(keys, last_november())
+        + alert_lines(park.park.id)
+        + twin_lines(park)
+    )

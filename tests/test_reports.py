@@ -197,6 +197,11 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
     assert devices["m-flats"][8] == 1  # the meter replaced on 20 November
     share = cell_of(quality, "Readings received per device", "occ-1", 5)
     assert share.value == f'=IF(D{share.row}=0,"",E{share.row}/D{share.row}*100)'
+    _, written = table(quality, "The twin's own KPI points")
+    # The twin's last November point (23:45) lacks the last quarter hour: 25 kWh from the grid.
+    assert written["2026-11"][1] == "2026-11-30 23:45"
+    assert written["2026-11"][2] == pytest.approx(NOVEMBER_KWH - 25)
+    assert written["2026-11"][3] == pytest.approx(NOVEMBER_KWH)
     texts = " ".join(str(r[0]) for r in quality.iter_rows(values_only=True) if r[0])
     assert "Not yet measured: dead letters" in texts
 

@@ -13,6 +13,7 @@ from reports.model import (
     Table,
 )
 from reports.replay import Gathered
+from reports.sections.common import balance_of, change_pct, period_flows
 from twin.periods import Granularity
 
 
@@ -22,6 +23,37 @@ def longest_run(missing: list[bool]) -> int:
         run = run + 1 if gap else 0
         best = max(best, run)
     return best
+
+
+def written_table(g: Gathered) -> tuple[Table, Note]:
+    """The twin's own last month points (``twin_balance``) beside the replay's figures."""
+    calendar = g.replayed.twin.calendar
+    replayed = {
+        label: balance_of(g.replayed, period_flows(g.replayed, [start])).electricity_consumption_kwh
+        for label, start in zip(g.period.months, g.period.month_starts, strict=True)
+    }
+    rows: list[list[Cell]] = [
+        [
+            w.month,
+            calendar.local(w.at_ms).strftime("%Y-%m-%d %H:%M"),
+            w.consumption_kwh,
+            replayed[w.month],
+            change_pct(replayed[w.month], w.consumption_kwh),
+        ]
+        for w in g.written
+    ]
+    table = Table(
+        "twin_points",
+        [
+            Column("month", kind="text"),
+            Column("written_at", kind="text"),
+            Column("twin_written", "kWh", digits=0),
+            Column("electricity_consumption", "kWh", digits=0),
+            Column("change", "%", digits=3),
+        ],
+        rows,
+    )
+    return table, Note("note.twin_points" if rows else "note.no_twin_points")
 
 
 def quality_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[Headline]]:
@@ -105,7 +137,10 @@ def quality_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[
         Note("note.quality_replay", {"resolution": 900}),
         Note("note.dead_letters", {"topic": f"parks/{g.park.park.id}/deadletter"}),
     ]
+    tables = [table, ingest]
+    if enterprise is None:
+        written, note = written_table(g)
+        tables.append(written)
+        notes.append(note)
     share = 100.0 * received_total / expected_total if expected_total else None
-    return Section("data_quality", [table, ingest], notes), [
-        Headline("data_completeness", share, "%")
-    ]
+    return Section("data_quality", tables, notes), [Headline("data_completeness", share, "%")]
