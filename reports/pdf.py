@@ -39,6 +39,7 @@ PAGE = landscape(A4)
 MARGIN = 14 * mm
 WIDTH = PAGE[0] - 2 * MARGIN
 MISSING = "–"
+SHORT_TEXT = frozenset({"grade", "unit", "severity", "comparison", "passes", "when"})
 
 
 def register_font() -> Path:
@@ -49,13 +50,25 @@ def register_font() -> Path:
     return path
 
 
-def styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName=FONT, fontSize=8, leading=10.5, wordWrap="CJK")
+def styles(lang: str) -> dict[str, ParagraphStyle]:
+    # Chinese breaks between any two characters; English only between words.
+    wrap = "CJK" if lang == "zh" else None
+    base = ParagraphStyle("body", fontName=FONT, fontSize=8, leading=10.5, wordWrap=wrap)
     return {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7, leading=9),
         "number": ParagraphStyle("number", parent=base, fontSize=7, leading=9, alignment=TA_RIGHT),
         "head": ParagraphStyle("head", parent=base, fontSize=7, leading=9, textColor=colors.white),
+        # Wide tables (the per-mu results): smaller, and a number never broken across lines.
+        "tiny": ParagraphStyle("tiny", parent=base, fontSize=6, leading=7.5),
+        "tiny_number": ParagraphStyle(
+            "tiny_number",
+            parent=base,
+            fontSize=6,
+            leading=7.5,
+            alignment=TA_RIGHT,
+            splitLongWords=False,
+        ),
         "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, spaceAfter=4),
         "h1": ParagraphStyle("h1", parent=base, fontSize=14, leading=18, spaceAfter=6),
         "h2": ParagraphStyle(
@@ -88,6 +101,8 @@ def shown(value: Cell, column: Column, lang: str) -> str:
 
 def table_flowable(table: Table, lang: str, st: dict[str, ParagraphStyle]) -> Flowable:
     columns = table.columns
+    wide = len(columns) > 12
+    words, numbers = (st["tiny"], st["tiny_number"]) if wide else (st["small"], st["number"])
     head = [Paragraph(escape(header(c, lang)), st["head"]) for c in columns]
     body: list[list[Any]] = []
     for row in table.rows:
@@ -95,26 +110,26 @@ def table_flowable(table: Table, lang: str, st: dict[str, ParagraphStyle]) -> Fl
             [
                 Paragraph(
                     escape(shown(v, c, lang)),
-                    st["number"]
-                    if isinstance(v, int | float) and not isinstance(v, bool)
-                    else st["small"],
+                    numbers if isinstance(v, int | float) and not isinstance(v, bool) else words,
                 )
                 for v, c in zip(row, columns, strict=True)
             ]
         )
     if table.total and table.rows:
-        totals: list[Any] = [Paragraph(escape(text("total", lang)), st["small"])]
+        totals: list[Any] = [Paragraph(escape(text("total", lang)), words)]
         for j, column in enumerate(columns[1:], start=1):
             if column.summable:
                 value = sum(as_float(r[j]) for r in table.rows)
-                totals.append(Paragraph(number(value, column.digits), st["number"]))
+                totals.append(Paragraph(number(value, column.digits), numbers))
             else:
                 totals.append("")
         body.append(totals)
     # Text columns get more room than number columns.
-    weights = [3.0 if c.kind in ("text", "label") else 1.4 for c in columns]
+    weights = [
+        1.0 if c.key in SHORT_TEXT else 2.4 if c.kind in ("text", "label") else 1.2 for c in columns
+    ]
     if columns and columns[-1].kind == "text" and len(columns) > 3:
-        weights[-1] = 4.0
+        weights[-1] = 3.2  # the free-text column (basis, summary, missing) last
     scale = WIDTH / sum(weights)
     widths = [w * scale for w in weights]
     flowable = PdfTable([head, *body], colWidths=widths, repeatRows=1)
@@ -243,7 +258,7 @@ def section_story(
 def write_pdf(report: Report, lang: str, path: Path, generated: str) -> None:
     """Write the PDF to ``path`` (its folder must exist and be writable)."""
     font = register_font()
-    st = styles()
+    st = styles(lang)
     footer = f"parktwin · {report.park_id} · {report.period}"
 
     def on_page(canvas: Any, document: Any) -> None:

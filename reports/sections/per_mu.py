@@ -65,7 +65,10 @@ def per_mu_section(g: Gathered, enterprise: str | None) -> tuple[Section | None,
         [
             f"permu.{n}",
             finite(evaluation.benchmarks.get(n)),
-            evaluation.weights.get(n, evaluation.small_weights.get(n)),
+            # "small.tax_per_mu": the weight of tax per mu for enterprises below the threshold.
+            evaluation.small_weights.get(n.removeprefix("small."))
+            if n.startswith("small.")
+            else evaluation.weights.get(n),
             evaluation.benchmark_basis.get(n, ""),
         ]
         for n in sorted(set(evaluation.benchmarks) | set(evaluation.weights))
