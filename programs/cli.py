@@ -304,14 +304,14 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts
+    from programs.wiring import attach_alerts, attach_reports
     from twin.service.service import TwinService
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     service = TwinService(loaded, settings)
-    attach_alerts(service)
+    attach_reports(service, attach_alerts(service))
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
         f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
@@ -336,7 +336,7 @@ def run_command(
     from collectors.metrics import CollectorMetrics
     from collectors.service import Collector
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts
+    from programs.wiring import attach_alerts, attach_reports
     from twin.service.service import TwinService
 
     loaded, settings = _service_setup(
@@ -344,19 +344,15 @@ def run_command(
     )
     collector = Collector(loaded, settings)
     service = TwinService(loaded, settings)
-    attach_alerts(service)
+    attach_reports(service, attach_alerts(service))
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
-    reports = _attach_reports(service, service.alerts.announce)
 
     async def both(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(collector.run(stop))
             group.create_task(service.run(stop))
-            scheduled = group.create_task(reports.deliver())
-            await stop.wait()
-            scheduled.cancel()
 
     asyncio.run(run_until_stopped(both, duration))
     typer.echo(collector.stats.summary(collector.spool_pending_lines))
@@ -364,22 +360,6 @@ def run_command(
         f"twin: readings ingested {service.stats.readings_ingested}, ticks {service.stats.ticks},"
         f" KPI points written {service.stats.kpi_points_written}"
     )
-
-
-def _attach_reports(service: Any, announce: Any = None) -> Any:
-    """The report service of a running twin: its routes on the twin's HTTP API, the twin's own
-    monthly inputs, announcements through ``announce`` (the alert receivers'). The twin knows
-    nothing of reports; only this layer puts them together."""
-    from reports.inputs import describe
-    from reports.service import ReportService
-
-    def inputs() -> tuple[dict[str, Any], str]:
-        monthly = dict(service.twin.state.monthly)
-        return monthly, describe(monthly, "the running twin's monthly inputs")
-
-    reports = ReportService(service.park, service.settings, inputs, announce)
-    service.api_extensions.append(reports.add_routes)
-    return reports
 
 
 @app.command("report")
@@ -413,6 +393,7 @@ def report_command(
     import time
 
     from parktwin.influxql import QueryError
+
     from reports.build import UnknownEnterpriseError
     from reports.fonts import FontError
     from reports.inputs import inputs_from_checkpoint

@@ -1,13 +1,14 @@
 """A report's content from a replayed period: the twin's own figures, arranged in sections.
 
-Every figure is the twin's (twin.report.View over the replayed ledger, the snapshot at the
-period's last reading) or is added up from the twin's period totals; nothing is recomputed
-with other rules. An enterprise's own report holds its figures and the park's benchmarks only.
+Every figure is the twin's (its StateAtWatermark over the replayed ledger, the snapshot at the
+period's last reading) or is added up from the twin's period totals; nothing is recomputed with
+other rules. An enterprise's own report holds its figures and the park's benchmarks only.
 """
 
 from __future__ import annotations
 
 from parktwin.park.model import Park
+from parktwin.periods import Granularity
 from reports.model import Note, Report, as_float
 from reports.replay import Gathered
 from reports.sections.alerts import alerts_section
@@ -16,7 +17,6 @@ from reports.sections.energy import energy_section
 from reports.sections.indicators import zero_green_section
 from reports.sections.per_mu import per_mu_section
 from reports.sections.quality import quality_section
-from twin.periods import Granularity
 
 
 class UnknownEnterpriseError(ValueError):

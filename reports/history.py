@@ -11,7 +11,7 @@ import aiohttp
 
 from parktwin.config import InfluxSettings
 from parktwin.contract.quantities import KINDS
-from parktwin.influxql import query
+from parktwin.influx.influxql import query
 from parktwin.park.model import Park
 
 HOUR_MS = 3_600_000

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from parktwin.park.model import Park
-from twin.checkpoint import CheckpointError, decode
-from twin.inputs import MonthlyInputs
-from twin.topology import build_topology
+from twin.model.checkpoint import CheckpointError, decode
+from twin.model.inputs import MonthlyInputs
+from twin.model.topology import build_topology
 
 
 def describe(monthly: dict[str, MonthlyInputs], where: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from parktwin.config import InfluxSettings
 from parktwin.park.model import Park
+from parktwin.periods import Calendar
 from parktwin.report_settings import FORMATS, Format
 from reports.build import build_report, check_enterprise_id
 from reports.model import Report
@@ -26,9 +27,8 @@ from reports.pdf import write_pdf
 from reports.period import ReportPeriod, check_not_future, parse_period
 from reports.replay import gather
 from reports.xlsx import write_xlsx
-from twin.history import latest_event_ms
-from twin.inputs import MonthlyInputs
-from twin.periods import Calendar
+from twin.model.inputs import MonthlyInputs
+from twin.service.history import latest_event_ms
 
 LANGS = ("en", "zh")
 WRITERS: dict[str, Callable[..., None]] = {"xlsx": write_xlsx, "pdf": write_pdf}

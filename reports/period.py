@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from twin.periods import Calendar, Granularity
+from parktwin.periods import Calendar, Granularity
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")

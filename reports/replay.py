@@ -20,6 +20,8 @@ import numpy.typing as npt
 
 from parktwin.config import InfluxSettings
 from parktwin.park.model import Park
+from parktwin.park.twin import Retention
+from parktwin.periods import Granularity
 from reports.history import (
     AlertChange,
     HourlyCounts,
@@ -30,12 +32,10 @@ from reports.history import (
     written_months,
 )
 from reports.period import ReportPeriod, same_period_last_year
-from twin.history import latest_event_ms, load_history
-from twin.inputs import MonthlyInputs
-from twin.periods import Granularity
-from twin.settings import Retention
-from twin.snapshot import IngestStats, TwinSnapshot
-from twin.state import Twin
+from twin.model.inputs import MonthlyInputs
+from twin.service.history import latest_event_ms, load_history
+from twin.state.snapshot import IngestStats, TwinSnapshot
+from twin.state.twin import Twin
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from parktwin.atomic import atomic_write
 from parktwin.report_settings import ReportSchedule
-from twin.atomic import atomic_write
 
 MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 

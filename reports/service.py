@@ -17,17 +17,17 @@ from typing import Any
 from aiohttp import web
 
 from parktwin.config import Settings
-from parktwin.influxql import QueryError
+from parktwin.influx.influxql import QueryError
 from parktwin.park.model import Park
+from parktwin.periods import Calendar
 from parktwin.report_settings import ReportSchedule
 from reports.build import UnknownEnterpriseError
 from reports.make import LANGS, ReportFolderError, ReportRequest, make_report
 from reports.period import PeriodError, parse_period
 from reports.replay import NoDataError
 from reports.schedule import Due, load_state, pending, save_state
-from twin.history import latest_event_ms
-from twin.inputs import MonthlyInputs
-from twin.periods import Calendar
+from twin.model.inputs import MonthlyInputs
+from twin.service.history import latest_event_ms
 
 log = logging.getLogger(__name__)
 

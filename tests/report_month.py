@@ -19,9 +19,9 @@ from collectors.tagging import render, series_keys
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
-from twin.kpi_lines import KpiLines
-from twin.state import Twin
-from twin.summary import kpi_summary
+from twin.service.kpi_lines import KpiLines
+from twin.state.summary import kpi_summary
+from twin.state.twin import Twin
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUARTER = timedelta(minutes=15)

@@ -36,6 +36,7 @@ from report_month import (
 
 from parktwin.config import InfluxSettings, Settings, load_settings
 from parktwin.park.model import Park
+from parktwin.periods import Calendar, Granularity
 from parktwin.report_settings import ReportSchedule, ReportSettings
 from reports.build import UnknownEnterpriseError, build_report
 from reports.i18n import TABLE
@@ -44,10 +45,9 @@ from reports.period import PeriodError, parse_period
 from reports.replay import NoDataError, gather
 from reports.schedule import ScheduleState, due_times, pending
 from reports.service import ReportService
-from twin.periods import Calendar, Granularity
-from twin.report import View
-from twin.service import TwinService
-from twin.state import Twin
+from twin.service.service import TwinService
+from twin.state.compose import StateAtWatermark
+from twin.state.twin import Twin
 
 NOW_MS = round(datetime(2026, 12, 5, 9, tzinfo=TZ).timestamp() * 1000)  # wall clock of the tests
 
@@ -180,7 +180,7 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
 
     # The same figures as a twin fed the same readings live, unthinned.
     twin = live_twin(report_park(stored_month.park_id))
-    view = View(twin.park, twin.settings, twin.topology, twin.calendar, twin.state)
+    view = StateAtWatermark(twin.park, twin.settings, twin.topology, twin.calendar, twin.state)
     start = twin.calendar.parse_label(Granularity.MONTH, "2026-11")
     live = view.balance(Granularity.MONTH, start)
     assert balance["Electricity consumption"][1] == pytest.approx(live.electricity_consumption_kwh)
@@ -501,7 +501,7 @@ async def test_the_running_twin_serves_reports_and_keeps_running_after_bad_reque
     stored_month: StoredMonth, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     """What ``parktwin run`` does: the program layer attaches reports to the twin's API."""
-    from parktwin.cli import _attach_reports
+    from programs.wiring import attach_reports
 
     park = report_park(stored_month.park_id)
     settings = load_settings(
@@ -517,7 +517,7 @@ async def test_the_running_twin_serves_reports_and_keeps_running_after_bad_reque
         reports__folder=tmp_path / "reports",
     )
     service = TwinService(park, settings)
-    _attach_reports(service)
+    attach_reports(service, None)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     try:

@@ -13,8 +13,8 @@ from reports.model import (
 from reports.replay import Gathered
 from reports.sections.common import period_flows, view_of
 from reports.sections.energy import place_table
-from twin.carbon import CarbonAccount, combine
-from twin.topology import Level
+from twin.indicators.carbon import CarbonAccount, combine
+from twin.model.topology import Level
 
 ACCOUNT_ROWS = (
     ("gas_co2", "gas_co2_t"),

@@ -8,18 +8,18 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
+from parktwin.periods import Granularity
 from reports.replay import Replayed
-from twin.energy import EnergyBalance, energy_balance
-from twin.periods import Granularity
-from twin.report import View
-from twin.topology import Level
+from twin.indicators.energy import EnergyBalance, energy_balance
+from twin.model.topology import Level
+from twin.state.compose import StateAtWatermark
 
 Floats = npt.NDArray[np.float64]
 
 
-def view_of(replayed: Replayed) -> View:
+def view_of(replayed: Replayed) -> StateAtWatermark:
     twin = replayed.twin
-    return View(twin.park, twin.settings, twin.topology, twin.calendar, twin.state)
+    return StateAtWatermark(twin.park, twin.settings, twin.topology, twin.calendar, twin.state)
 
 
 def period_flows(replayed: Replayed, month_starts: Iterable[int]) -> Floats:

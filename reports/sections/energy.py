@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from parktwin.periods import Granularity
 from reports.model import (
     Cell,
     Column,
@@ -14,10 +15,9 @@ from reports.model import (
 )
 from reports.replay import HOUR_MS, Gathered, Replayed
 from reports.sections.common import Floats, balance_of, change_pct, period_flows
-from twin.periods import Granularity
-from twin.report import place_values
-from twin.snapshot import PLACE_FIELDS
-from twin.topology import Flow, Level
+from twin.model.topology import Flow, Level
+from twin.state.compose import place_values
+from twin.state.snapshot import PLACE_FIELDS
 
 BALANCE_ROWS = (
     ("grid_import", "grid_import_kwh"),

@@ -12,7 +12,7 @@ from reports.model import (
 )
 from reports.replay import Gathered
 from reports.sections.common import finite
-from twin.indicator import Indicator
+from twin.indicators.indicator import Indicator
 
 
 def indicator_row(item: Indicator) -> list[Cell]:

@@ -12,7 +12,7 @@ from reports.model import (
 )
 from reports.replay import Gathered
 from reports.sections.common import finite
-from twin.enterprises import EnterpriseResult
+from twin.indicators.enterprises import EnterpriseResult
 
 
 def ranks(results: list[EnterpriseResult]) -> dict[str, int]:

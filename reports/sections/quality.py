@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from parktwin.periods import Granularity
 from reports.model import (
     Cell,
     Column,
@@ -14,7 +15,6 @@ from reports.model import (
 )
 from reports.replay import Gathered
 from reports.sections.common import balance_of, change_pct, period_flows
-from twin.periods import Granularity
 
 
 def longest_run(missing: list[bool]) -> int:
