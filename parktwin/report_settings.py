@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Lang = Literal["en", "zh"]
 Format = Literal["xlsx", "pdf"]
@@ -47,3 +47,12 @@ class ReportSettings(Section):
     base_url: str | None = None
     schedules: list[ReportSchedule] = Field(default_factory=list)
     check_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("schedules")
+    @classmethod
+    def _names_unique(cls, schedules: list[ReportSchedule]) -> list[ReportSchedule]:
+        names = [s.name for s in schedules]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # each schedule keeps its state in a file of its name
+            raise ValueError(f"schedule names must differ: {', '.join(twice)}")
+        return schedules

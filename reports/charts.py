@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from contextlib import AbstractContextManager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ DPI = 150
 BLUE, GREY, RED = "#3B6EA5", "#B0B7C3", "#D9534F"
 
 
+@lru_cache(maxsize=4)  # addfont appends to the font list on every call: once per font
 def _font_family(font: Path) -> str:
     font_manager.fontManager.addfont(str(font))
     return font_manager.FontProperties(fname=str(font)).get_name()

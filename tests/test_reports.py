@@ -9,6 +9,7 @@ and in Chinese. Bad requests get a clear error and leave the service answering.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 from datetime import datetime
@@ -34,7 +35,7 @@ from report_month import (
     report_park,
 )
 
-from parktwin.config import InfluxSettings, Settings, load_settings
+from parktwin.config import ConfigError, InfluxSettings, Settings, load_settings
 from parktwin.park.model import Park
 from parktwin.periods import Calendar, Granularity
 from parktwin.report_settings import ReportSchedule, ReportSettings
@@ -561,3 +562,25 @@ async def test_a_quarter_adds_up_its_months_with_a_formula(
     summary = load_workbook(path)["Summary"]
     notes = " ".join(str(r[0]) for r in summary.iter_rows(values_only=True) if r[0])
     assert "The period is not complete: readings end at 2026-12-01 00:00." in notes
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        ('[[reports.schedules]]\nname = "m"\nat = "25:00"\n', "reports.schedules.0.at"),
+        ('[[reports.schedules]]\nname = "m"\nlangs = ["fr"]\n', "reports.schedules.0.langs.0"),
+        ('[[reports.schedules]]\nname = "m"\nperiod = "week"\n', "reports.schedules.0.period"),
+        (
+            '[[reports.schedules]]\nname = "m"\n[[reports.schedules]]\nname = "m"\n',
+            "schedule names must differ: m",
+        ),
+    ],
+)
+def test_bad_schedules_are_refused_naming_the_field(
+    tmp_path: Path, toml: str, problem: str
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=re.escape(problem)) as caught:
+        load_settings(path)
+    assert str(path) in str(caught.value)
