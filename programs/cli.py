@@ -392,8 +392,7 @@ def report_command(
     twin; monthly inputs: the twin's checkpoint."""
     import time
 
-    from parktwin.influxql import QueryError
-
+    from parktwin.influx.influxql import QueryError
     from reports.build import UnknownEnterpriseError
     from reports.fonts import FontError
     from reports.inputs import inputs_from_checkpoint

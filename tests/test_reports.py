@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -584,3 +585,35 @@ def test_bad_schedules_are_refused_naming_the_field(
     with pytest.raises(ConfigError, match=re.escape(problem)) as caught:
         load_settings(path)
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.integration
+def test_parktwin_report_writes_the_files_or_says_what_is_wrong(
+    stored_month: StoredMonth, tmp_path: Path
+) -> None:
+    from report_month import REPORT_PARK
+
+    park_file = tmp_path / "park.yaml"
+    park_file.write_text(REPORT_PARK.format(park_id=stored_month.park_id))
+    base = [
+        str(Path(sys.executable).parent / "parktwin"), "report", "--park", str(park_file),
+        "--influx-url", stored_month.database.url, "--database", stored_month.database.name,
+        "--checkpoint-dir", str(tmp_path / "twin"), "--out", str(tmp_path / "out"),
+    ]  # fmt: skip
+    done = subprocess.run(
+        [*base, "--period", "2026-11", "--lang", "zh", "--format", "xlsx"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    made = tmp_path / "out" / f"{stored_month.park_id}_2026-11_zh.xlsx"
+    assert done.stdout.split() == [str(made)]
+    refused = subprocess.run(
+        [*base, "--period", "2026-11", "--enterprise", "nobody"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2
+    assert "report: enterprise 'nobody' is not in park" in refused.stderr
