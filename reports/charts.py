@@ -77,7 +77,8 @@ def monthly_chart(
     with _context(font):
         figure = Figure(figsize=size)
         axes = figure.add_subplot()
-        labels = [m[0] for m in months]
+        # A year's months by number ("01".."12"); a quarter's in full.
+        labels = [m[0] if len(months) <= 4 else m[0][5:] for m in months]
         x = list(range(len(labels)))
         width = 0.38
         axes.bar(
@@ -99,7 +100,7 @@ def monthly_chart(
         axes.set_ylabel("kWh")
         axes.set_title(text("chart.monthly", lang))
         thousands(axes)
-        axes.legend(loc="lower right")
+        axes.legend(loc="upper left", frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
         return _png(figure)
 
