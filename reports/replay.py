@@ -12,7 +12,7 @@ splits it. It is read a month at a time, so memory stays bounded by one month of
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -33,19 +33,46 @@ from reports.history import (
 )
 from reports.period import ReportPeriod, same_period_last_year
 from twin.model.inputs import MonthlyInputs
+from twin.model.topology import Flow, Level
 from twin.service.history import latest_event_ms, load_history
 from twin.state.snapshot import IngestStats, TwinSnapshot
 from twin.state.twin import Twin
+
+Floats = npt.NDArray[np.float64]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 LEAD_MS = DAY_MS  # read this much before the replay's start and after the period's end
 RESOLUTION_S = 900  # the twin's own history resolution (twin/history.py)
+KEPT_HOURS = 24 * 45  # a month read at once, with its lead and margin
 ALERT_LOOKBACK_MS = 31 * DAY_MS  # an alert that fired this long before the period still counts
 
 
 class NoDataError(ValueError):
     """The period has no stored readings of the park."""
+
+
+@dataclass
+class HourTotals:
+    """Each hour's park totals by flow type and each enterprise's sub-metered kWh, taken out of
+    the replayed twin's ledger as the replay goes, so that a year at 10,000 devices does not
+    keep 8,760 hours of per-meter totals (some 0.7 GB) for a 24-column heatmap."""
+
+    park: dict[int, Floats] = field(default_factory=dict)
+    enterprise_kwh: dict[int, Floats] = field(default_factory=dict)
+
+    def take(self, twin: Twin, before_ms: int) -> None:
+        """Move the ledger's hours that start before ``before_ms`` into these totals."""
+        table = twin.state.ledger.periods[Granularity.HOUR]
+        places = twin.topology.places
+        for start in [s for s in table if s < before_ms]:
+            flows = table.pop(start)
+            park = places[Level.PARK].totals(flows)[0]
+            kwh = places[Level.ENTERPRISE].totals(flows)[:, Flow.ELECTRICITY_KWH]
+            # An interval that ends after its hour was taken adds to it again: add up.
+            if start in self.park:
+                park, kwh = park + self.park[start], kwh + self.enterprise_kwh[start]
+            self.park[start], self.enterprise_kwh[start] = park, kwh
 
 
 @dataclass
@@ -61,19 +88,25 @@ class Replayed:
     readings_in_period: int
     first_ms: int | None  # the period's first and last stored reading
     last_ms: int | None
+    hours: HourTotals
 
 
-def replay_twin(park: Park, period: ReportPeriod) -> Twin:
-    """A twin that keeps every hour, day and month of the period (the live twin keeps fewer)."""
-    hours = (period.end_ms - period.start_ms) // HOUR_MS + 48
+def replay_twin(park: Park) -> Twin:
+    """A twin that keeps every day and month of the replay, and the hours of a month and more
+    (the replay takes the older hours out, see HourTotals); the live twin keeps fewer."""
     settings = park.twin.model_copy(
-        update={"retention": Retention(hours=hours, days=800, months=30, years=4)}
+        update={"retention": Retention(hours=KEPT_HOURS, days=800, months=30, years=4)}
     )
     return Twin(park, settings)
 
 
 async def _load(
-    settings: InfluxSettings, park: Park, twin: Twin, starts: list[int], until_ms: int
+    settings: InfluxSettings,
+    park: Park,
+    twin: Twin,
+    hours: HourTotals,
+    starts: list[int],
+    until_ms: int,
 ) -> tuple[int, int | None]:
     """Feed stored readings month by month from ``starts[0]`` to ``until_ms``; return how many
     and the time of the first."""
@@ -81,6 +114,7 @@ async def _load(
     for lo, hi in pairwise([*starts, until_ms]):
         if hi <= lo:
             continue
+        hours.take(twin, lo - DAY_MS)  # the current local day's hours stay for the snapshot
         readings = await load_history(settings, park, lo, hi, RESOLUTION_S)
         if readings:
             twin.ingest(readings)
@@ -103,7 +137,8 @@ async def replay(
     them at the boundary, as the live twin does) without moving the snapshot, taken at the
     period's last reading, out of the period.
     """
-    twin = replay_twin(park, period)
+    twin = replay_twin(park)
+    hours = HourTotals()
     for item in inputs.values():
         twin.apply_monthly_inputs(item)
     calendar = twin.calendar
@@ -111,15 +146,18 @@ async def replay(
     month = calendar.start_of(Granularity.MONTH, since_ms)
     while (month := calendar.shift(Granularity.MONTH, month, 1)) < period.start_ms:
         starts.append(month)
-    await _load(settings, park, twin, starts, period.start_ms)
+    await _load(settings, park, twin, hours, starts, period.start_ms)
     resets, stats = twin.state.resets.copy(), twin.state.stats
-    during, first = await _load(settings, park, twin, list(period.month_starts), period.end_ms)
+    during, first = await _load(
+        settings, park, twin, hours, list(period.month_starts), period.end_ms
+    )
     state = twin.state
     last = int(state.watermark_ms) if during else None
     taken = twin.snapshot() if during and snapshot else None
     resets_end, stats_end = state.resets.copy(), state.stats
-    await _load(settings, park, twin, [period.end_ms], period.end_ms + LEAD_MS)
-    return Replayed(twin, taken, resets, resets_end, stats, stats_end, during, first, last)
+    await _load(settings, park, twin, hours, [period.end_ms], period.end_ms + LEAD_MS)
+    hours.take(twin, period.end_ms + LEAD_MS)
+    return Replayed(twin, taken, resets, resets_end, stats, stats_end, during, first, last, hours)
 
 
 @dataclass

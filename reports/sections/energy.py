@@ -15,7 +15,8 @@ from reports.model import (
 )
 from reports.replay import HOUR_MS, Gathered, Replayed
 from reports.sections.common import Floats, balance_of, change_pct, period_flows
-from twin.model.topology import Flow, Level
+from twin.indicators.energy import energy_balance
+from twin.model.topology import Level
 from twin.state.compose import place_values
 from twin.state.snapshot import PLACE_FIELDS
 
@@ -72,16 +73,17 @@ def hour_values(
     """Electricity used in each hour of the period: the park's consumption (balance), or the
     enterprise's sub-metered electricity."""
     twin = replayed.twin
+    conversion = twin.settings.conversion
+    row = twin.topology.places[Level.ENTERPRISE].ids.index(enterprise) if enterprise else 0
     out: dict[int, float] = {}
-    for start, flows in replayed.twin.state.ledger.periods[Granularity.HOUR].items():
+    for start, park in replayed.hours.park.items():
         if not start_ms <= start < end_ms:
             continue
         if enterprise is None:
-            out[start] = balance_of(replayed, flows).electricity_consumption_kwh
+            balance = energy_balance(park, conversion, conversion.electricity_basis)
+            out[start] = balance.electricity_consumption_kwh
         else:
-            places = twin.topology.places[Level.ENTERPRISE]
-            row = places.ids.index(enterprise)
-            out[start] = float(places.totals(flows)[row, Flow.ELECTRICITY_KWH])
+            out[start] = float(replayed.hours.enterprise_kwh[start][row])
     return out
 
 
