@@ -21,8 +21,18 @@ def _number(value: float | None, unit: str) -> str:
     return f"{value:,.3f} {unit}" if abs(value) < 10 else f"{value:,.0f} {unit}"
 
 
+def notice_lines(payload: dict[str, Any], bold: str) -> list[str]:
+    """A notice that is not an alert (``kind`` "report"): headline, summary, one line a file."""
+    out = [f"{bold}[REPORT] {payload['park']['name']}: {payload['period']}{bold}"]
+    out.append(str(payload["summary"]))
+    out += [f"{item['name']}: {item['link']}" for item in payload.get("files", [])]
+    return out
+
+
 def lines(payload: dict[str, Any], bold: str = "**") -> list[str]:
     """The message as lines: headline, summary, figures, since, link."""
+    if payload.get("kind") == "report":
+        return notice_lines(payload, bold)
     state = "RESOLVED" if payload["state"] == "resolved" else "FIRING"
     place = payload["place"]["name"]
     out = [

@@ -107,9 +107,24 @@ class AlertService:
 
     async def deliver(self) -> None:
         """Deliver from the outbox until cancelled (returns at once when there is nothing to)."""
-        if not self.enabled or not self.dispatcher.targets:
+        if not self.settings.enabled or not self.dispatcher.targets:
             return
         await self.dispatcher.run()
+
+    async def announce(self, payload: dict[str, Any]) -> int:
+        """Send a notice that is not an alert (a report is ready) to every webhook receiver,
+        through the outbox like an alert; returns how many receivers it was queued for."""
+        if not self.settings.enabled:
+            return 0
+        receivers = [t for t in self.dispatcher.targets if t in self.settings.receivers]
+        await asyncio.to_thread(self._put, receivers, payload, time.time())
+        for target in receivers:
+            self.dispatcher.wake(target)
+        return len(receivers)
+
+    def _put(self, targets: list[str], payload: dict[str, Any], now_s: float) -> None:
+        for target in targets:
+            self.outbox.put(target, payload, now_s)
 
     async def close(self) -> None:
         """Save what the engine learnt; release the InfluxDB writer."""

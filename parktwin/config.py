@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from parktwin.alert_settings import AlertServiceSettings
+from parktwin.report_settings import ReportSettings
 from parktwin.secret_files import secret_from_file
 
 
@@ -141,6 +142,7 @@ class Settings(BaseSettings):
     twin: TwinServiceSettings = Field(default_factory=TwinServiceSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     alerts: AlertServiceSettings = Field(default_factory=AlertServiceSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -440,13 +440,13 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, twin_service
+    from programs.wiring import attach_alerts, attach_reports, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     service = twin_service(loaded, settings)
-    attach_alerts(service)
+    attach_reports(service, attach_alerts(service))
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
         f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
@@ -471,14 +471,14 @@ def run_command(
     from collectors.metrics import CollectorMetrics
     from collectors.service import Collector
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, twin_service
+    from programs.wiring import attach_alerts, attach_reports, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     collector = Collector(loaded, settings)
     service = twin_service(loaded, settings)
-    attach_alerts(service)
+    attach_reports(service, attach_alerts(service))
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
@@ -494,6 +494,89 @@ def run_command(
         f"twin: readings ingested {service.stats.readings_ingested}, ticks {service.stats.ticks},"
         f" KPI points written {service.stats.kpi_points_written}"
     )
+
+
+@app.command("report")
+def report_command(
+    period: Annotated[
+        str, typer.Option("--period", help="A month (2026-11), a quarter (2026-Q4) or a year.")
+    ],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="An enterprise's own report (its id).")
+    ] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", help="en or zh; repeat for both (default en).")
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="xlsx or pdf; repeat for both (default both)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder of the files (default: settings).")
+    ] = None,
+    influx_url: InfluxUrlOption = None,
+    database: DatabaseOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """Make a park's (or one enterprise's) report of a period from the twin's history, as XLSX
+    and/or PDF, in English and/or Chinese. Figures: the stored readings replayed through the
+    twin; monthly inputs: the twin's checkpoint."""
+    import time
+
+    from parktwin.influx.influxql import QueryError
+    from reports.build import UnknownEnterpriseError
+    from reports.fonts import FontError
+    from reports.inputs import inputs_from_checkpoint
+    from reports.make import FORMATS, LANGS, ReportFolderError, ReportRequest, make_report
+    from reports.period import PeriodError
+    from reports.replay import NoDataError
+
+    _setup_logging(log_level)
+    loaded, settings = _load(
+        park,
+        config,
+        influx__url=influx_url,
+        influx__database=database,
+        twin__checkpoint_folder=checkpoint_dir,
+    )
+    langs = tuple(lang or ["en"])
+    formats = tuple(fmt or FORMATS)
+    for item in langs:
+        if item not in LANGS:
+            raise _fail(f"--lang {item!r}: expected one of {', '.join(LANGS)}")
+    for item in formats:
+        if item not in FORMATS:
+            raise _fail(f"--format {item!r}: expected one of {', '.join(FORMATS)}")
+    monthly, source = inputs_from_checkpoint(loaded, settings.twin.checkpoint_folder)
+    request = ReportRequest(period, enterprise, langs, formats)  # type: ignore[arg-type]
+    folder = out or settings.reports.folder
+    try:
+        paths = asyncio.run(
+            make_report(
+                settings.influx,
+                loaded,
+                request,
+                folder,
+                monthly,
+                source,
+                int(time.time() * 1000),
+            )
+        )
+    except (
+        PeriodError,
+        UnknownEnterpriseError,
+        NoDataError,
+        ReportFolderError,
+        FontError,
+    ) as exc:
+        raise _fail(f"report: {exc}") from None
+    except QueryError as exc:
+        raise _fail(f"report: InfluxDB at {settings.influx.url}: {exc}") from None
+    for path in paths:
+        typer.echo(str(path))
 
 
 @app.command("demo")

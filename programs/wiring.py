@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alerts.service import AlertService
 from collectors.routing import MessageRouter
 from parktwin.config import Settings
 from parktwin.influx.writer import PointWriter
 from parktwin.park.model import Park
 from parktwin.validation import Limits
+from reports.inputs import describe
+from reports.service import ReportService
 from twin.service.service import TwinService
 
 
@@ -27,3 +31,20 @@ def attach_alerts(twin: TwinService) -> AlertService:
     twin.add_listener(alerts)
     twin.show_alerts(alerts.active_alerts)
     return alerts
+
+
+def attach_reports(twin: TwinService, alerts: AlertService | None) -> ReportService:
+    """The park's report service: its routes on the twin's HTTP API, the twin's own monthly
+    inputs, its schedules run beside the twin (as a listener), announced through the alerts'
+    receivers. The twin knows nothing of reports."""
+
+    def inputs() -> tuple[dict[str, Any], str]:
+        monthly = dict(twin.twin.state.monthly)
+        return monthly, describe(monthly, "the running twin's monthly inputs")
+
+    reports = ReportService(
+        twin.park, twin.settings, inputs, alerts.announce if alerts is not None else None
+    )
+    twin.add_api_routes(reports.add_routes)
+    twin.add_listener(reports)
+    return reports

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
-# InfluxDB 1.x, VictoriaMetrics), Chromium for the twin view's test, python3-venv, and a virtualenv in .venv
+# InfluxDB 1.x, VictoriaMetrics), Chromium for the twin view's test, poppler-utils and a CJK font
+# for the PDF reports, python3-venv, and a virtualenv in .venv
 # with parktwin in it.
 # As root it installs missing Debian packages itself; otherwise it names the command to run.
 set -euo pipefail
@@ -15,6 +16,9 @@ have victoria-metrics || missing+=(victoria-metrics)
 have curl || missing+=(curl)
 have docker-compose || missing+=(docker-compose)  # parses docker-compose.yml in the tests; no engine needed
 have chromium || missing+=(chromium)  # the twin view's end-to-end test drives it headless
+have pdftoppm || missing+=(poppler-utils)  # the report tests turn PDFs into pages and text
+# The CJK TrueType font the PDF reports embed (reports/fonts.py).
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 have python3 || missing+=(python3)
 

@@ -29,7 +29,10 @@ from programs.demo.broker import mosquitto_config
 # The one user of ``secured_mosquitto``.
 USER, PASSWORD = "sim", "s3cret-pw"
 
-INSTALL_HINT = "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics"
+INSTALL_HINT = (
+    "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics poppler-utils"
+    " fonts-wqy-zenhei"
+)
 
 
 def require_binary(name: str) -> str:
@@ -373,3 +376,35 @@ def victoria_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Victo
 def park_id() -> str:
     """A park id no other test uses, so tests can share one broker and one database server."""
     return f"p{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class StoredMonth:
+    """The report tests' fixed replay (tests/report_month.py), stored in a database of its own."""
+
+    database: InfluxDatabase
+    park_id: str
+
+    @property
+    def influx_env(self) -> dict[str, str]:
+        return {"url": self.database.url, "database": self.database.name}
+
+
+@pytest.fixture
+def stored_month(influxdb: InfluxDatabase, park_id: str) -> StoredMonth:
+    """November 2026 of a small park (and a flat November 2025), written to real InfluxDB 1.x."""
+    from report_month import report_park, stored_lines
+
+    lines = stored_lines(report_park(park_id))
+    for start in range(0, len(lines), 5000):
+        body = "\n".join(lines[start : start + 5000]).encode()
+        http_request(
+            f"{influxdb.url}/write?db={influxdb.name}&precision=ms", data=body, method="POST"
+        )
+    return StoredMonth(influxdb, park_id)
+
+
+def require_poppler() -> None:
+    """pdftoppm and pdftotext (Debian's poppler-utils) check the PDF reports."""
+    for name in ("pdftoppm", "pdftotext", "pdffonts"):
+        require_binary(name)

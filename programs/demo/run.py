@@ -30,7 +30,7 @@ from parktwin.park.model import Park
 from programs.demo.broker import Broker, embedded_broker, named_broker
 from programs.demo.storage import NullWriter, influx_answers, storage_notice
 from programs.demo.terminal import Counts, LiveBlock, summary_lines
-from programs.wiring import attach_alerts, twin_service
+from programs.wiring import attach_alerts, attach_reports, twin_service
 from simulators.run import SimulationReport, SimulatorOptions, run_simulator
 from twin.service.live_plan import day_budget_kwh
 from twin.service.service import TwinService
@@ -152,6 +152,7 @@ async def run_demo(options: DemoOptions, stop: asyncio.Event) -> DemoReport:
         collector = Collector(park, settings, collector_writer)
         twin = twin_service(park, settings, writer=None if stored else NullWriter())
         alerts = attach_alerts(twin)
+        attach_reports(twin, alerts)
         twin.registry.register(
             CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
         )

@@ -136,6 +136,8 @@ class TwinService:
         self._kpi_lines = KpiLines(park)  # keeps the series keys from tick to tick
         self._last_checkpoint_s: float | None = None
         self.api_url: str | None = None
+        # Routes a program adds to the HTTP API (the reports'); the twin knows none of them.
+        self._api_routes: list[Callable[[web.Application], None]] = []
         self._target_ready = False
 
     @property
@@ -145,6 +147,10 @@ class TwinService:
     def add_listener(self, listener: SnapshotListener) -> None:
         """Offer every snapshot to ``listener``, run its delivery and close it with the twin."""
         self._listeners.append(listener)
+
+    def add_api_routes(self, add_routes: Callable[[web.Application], None]) -> None:
+        """Let ``add_routes`` add its routes to the HTTP API when the service starts it."""
+        self._api_routes.append(add_routes)
 
     def show_alerts(self, active_alerts: AlertsShown) -> None:
         """Where the twin view reads the alerts firing now (none unless a program says)."""
@@ -178,6 +184,8 @@ class TwinService:
         if serve_api:
             token = self.settings.api.token
             app = build_app(self, self.registry, token.get_secret_value() if token else None)
+            for add_routes in self._api_routes:
+                add_routes(app)
             runner = await serve(app, self.settings.api)
             host, port = runner.addresses[0][:2]
             self.api_url = f"http://{host}:{port}"
