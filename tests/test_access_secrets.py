@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import os
 import subprocess
@@ -165,14 +166,14 @@ async def test_twin_logs_no_secret_at_debug_and_answers_a_wrong_token_without_ec
     log = tmp_path / "twin.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: ASYNC220 - started once, then awaited off the loop
-            [sys.executable, "-m", "programs", "twin", "--log-level", "DEBUG", "--duration", "8"],
+            [sys.executable, "-m", "programs", "twin", "--log-level", "DEBUG", "--duration", "20"],
             env=os.environ | env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
         mqtt = MqttSettings(port=password_broker.port, username=MQTT_USER, password=MQTT_PASSWORD)
-        await asyncio.sleep(3)
+        await asyncio.to_thread(wait_until_subscribed, port, process)
         await publish(mqtt, park_id, readings(10))
         answers = await asyncio.to_thread(api_answers, port)
         assert await asyncio.to_thread(process.wait, 60) == 0
@@ -183,6 +184,22 @@ async def test_twin_logs_no_secret_at_debug_and_answers_a_wrong_token_without_ec
     assert answers == {"none": 401, "wrong": 401, "right": 200}
     assert "DEBUG" in text
     assert_no_secret(text)
+
+
+def wait_until_subscribed(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Block until the twin's /healthz says its MQTT session is subscribed (start-up takes
+    seconds on a loaded machine; a fixed sleep lost the race in CI)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the twin exited before it subscribed"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if json.loads(answer.read())["mqtt_connected"]:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the twin did not subscribe within 60 s")
 
 
 def api_answers(port: int) -> dict[str, int]:
