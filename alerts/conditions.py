@@ -6,12 +6,21 @@ sequence of conditions into firing and resolved announcements.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alerts.baseline import BaseLoad
 from alerts.forecast import HourProfile, forecast_period
 from alerts.lifecycle import Condition
 from alerts.lookup import SnapshotLookup
 from alerts.series import CumulativeTrack
-from parktwin.park.alerts import BudgetRule, CarbonRule, DemandRule, WasteRule
+from parktwin.park.alerts import (
+    BudgetRule,
+    CarbonRule,
+    ContractDemandRule,
+    CostBudgetRule,
+    DemandRule,
+    WasteRule,
+)
 from parktwin.periods import Calendar, Granularity
 
 MS_PER_HOUR = 3_600_000
@@ -48,23 +57,7 @@ def demand(rule: DemandRule, name: str, track: CumulativeTrack | None) -> Condit
 def budget(rule: BudgetRule, name: str, lookup: SnapshotLookup) -> Condition:
     """The period's energy so far against its budget; resolves when the period ends."""
     used = lookup.energy_kwh(rule.period, rule.place, rule.measure)
-    if used is None:
-        return UNKNOWN
-    report = lookup.period(rule.period)
-    limit = rule.budget_kwh
-    word = "today" if rule.period == "day" else "this month"
-    return Condition(
-        breach=used > limit,
-        clear=used < limit * (1 - rule.hysteresis_pct / 100),
-        value=used,
-        limit=limit,
-        unit="kWh",
-        summary=(
-            f"{name} has used {used:,.0f} kWh {word} ({report.label}), {used - limit:,.0f} kWh "
-            f"({_pct(used, limit):.1f} %) over its budget of {limit:,.0f} kWh"
-        ),
-        scope=report.label,
-    )
+    return UNKNOWN if used is None else _over_budget(rule, name, lookup, used, BudgetUnit("kWh"))
 
 
 def budget_forecast(
@@ -73,16 +66,89 @@ def budget_forecast(
     """The period's forecast total against its budget, raised once the forecast's lower bound
     is over (or the budget already is)."""
     used = lookup.energy_kwh(rule.period, rule.place, rule.measure)
-    report = lookup.period(rule.period)
     if used is None:
         return UNKNOWN
+    return _forecast_over_budget(rule, name, lookup, profile, calendar, used, BudgetUnit("kWh"))
+
+
+def cost_budget(rule: CostBudgetRule, name: str, lookup: SnapshotLookup) -> Condition:
+    """The period's cost so far against its budget; resolves when the period ends."""
+    used = lookup.cost_yuan(rule.period, rule.place)
+    if used is None or lookup.snapshot.costs is None:
+        return UNKNOWN
+    return _over_budget(rule, name, lookup, used, _money(lookup.snapshot.costs.currency))
+
+
+def cost_budget_forecast(
+    rule: CostBudgetRule,
+    name: str,
+    lookup: SnapshotLookup,
+    profile: HourProfile,
+    calendar: Calendar,
+) -> Condition:
+    """The period's forecast cost against its budget (the energy budget's forecast, in money)."""
+    used = lookup.cost_yuan(rule.period, rule.place)
+    if used is None or lookup.snapshot.costs is None:
+        return UNKNOWN
+    unit = _money(lookup.snapshot.costs.currency)
+    return _forecast_over_budget(rule, name, lookup, profile, calendar, used, unit)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUnit:
+    """How a budget's amounts read: "used 120 kWh" or "spent 80 CNY"."""
+
+    unit: str
+    used: str = "used"
+    use: str = "use"
+
+
+def _money(currency: str) -> BudgetUnit:
+    return BudgetUnit(currency, "spent", "spend")
+
+
+def _limit(rule: BudgetRule | CostBudgetRule) -> float:
+    return rule.budget_kwh if isinstance(rule, BudgetRule) else rule.budget_yuan
+
+
+def _over_budget(
+    rule: BudgetRule | CostBudgetRule, name: str, lookup: SnapshotLookup, used: float, u: BudgetUnit
+) -> Condition:
+    report = lookup.period(rule.period)
+    limit = _limit(rule)
+    word = "today" if rule.period == "day" else "this month"
+    unit = u.unit
+    return Condition(
+        breach=used > limit,
+        clear=used < limit * (1 - rule.hysteresis_pct / 100),
+        value=used,
+        limit=limit,
+        unit=unit,
+        summary=(
+            f"{name} has {u.used} {used:,.0f} {unit} {word} ({report.label}), {used - limit:,.0f} "
+            f"{unit} ({_pct(used, limit):.1f} %) over its budget of {limit:,.0f} {unit}"
+        ),
+        scope=report.label,
+    )
+
+
+def _forecast_over_budget(
+    rule: BudgetRule | CostBudgetRule,
+    name: str,
+    lookup: SnapshotLookup,
+    profile: HourProfile,
+    calendar: Calendar,
+    used: float,
+    u: BudgetUnit,
+) -> Condition:
+    report = lookup.period(rule.period)
+    limit, unit = _limit(rule), u.unit
     found = forecast_period(
         profile, calendar, lookup.t_ms, report.start_ms, report.end_ms, used, rule.min_samples
     )
     if found is None or found.elapsed_fraction * 100 < rule.min_elapsed_pct:
         # Not confident either way: the phase holds, but a new period still ends the old alert.
-        return Condition(None, False, used, rule.budget_kwh, "kWh", "", scope=report.label)
-    limit = rule.budget_kwh
+        return Condition(None, False, used, limit, unit, "", scope=report.label)
     z = rule.confidence_z
     total = found.total
     word = "today" if rule.period == "day" else "this month"
@@ -91,14 +157,43 @@ def budget_forecast(
         clear=total < limit * (1 - rule.hysteresis_pct / 100),
         value=used,
         limit=limit,
-        unit="kWh",
+        unit=unit,
         forecast=total,
         summary=(
-            f"{name} is forecast to use {total:,.0f} ± {found.sigma:,.0f} kWh {word} "
-            f"({report.label}), {total - limit:,.0f} kWh ({_pct(total, limit):.1f} %) over its "
-            f"budget of {limit:,.0f} kWh; {used:,.0f} kWh used so far"
+            f"{name} is forecast to {u.use} {total:,.0f} ± {found.sigma:,.0f} {unit} {word} "
+            f"({report.label}), {total - limit:,.0f} {unit} ({_pct(total, limit):.1f} %) over its "
+            f"budget of {limit:,.0f} {unit}; {used:,.0f} {unit} {u.used} so far"
         ),
         scope=report.label,
+    )
+
+
+def contract_demand(rule: ContractDemandRule, lookup: SnapshotLookup) -> Condition:
+    """The running 15-minute window's projected mean demand against the contracted demand."""
+    costs = lookup.snapshot.costs
+    if costs is None:
+        return UNKNOWN
+    demand = costs.demand
+    limit = rule.limit_kw or demand.contracted_kw
+    projected = demand.window_projected_kw
+    if limit is None or projected is None or demand.window_elapsed_s < rule.min_elapsed_s:
+        return Condition(None, False, projected or 0.0, limit or 0.0, "kW", "")
+    trigger = limit * (1 - rule.margin_pct / 100)
+    rest_s = demand.window_min * 60 - demand.window_elapsed_s
+    # Power to shed for the rest of the window so that its mean stays at the limit.
+    shed_kw = (projected - limit) * demand.window_min * 60 / rest_s if rest_s > 0 else 0.0
+    return Condition(
+        breach=projected > trigger,
+        clear=projected < trigger * (1 - rule.hysteresis_pct / 100),
+        value=projected,
+        limit=limit,
+        unit="kW",
+        forecast=projected,
+        summary=(
+            f"the 15-minute demand is heading for {projected:,.0f} kW, above the contracted "
+            f"{limit:,.0f} kW: shed {max(shed_kw, 0):,.0f} kW for the remaining "
+            f"{rest_s / 60:.0f} min"
+        ),
     )
 
 

@@ -26,6 +26,8 @@ from parktwin.park.alerts import (
     FORECAST_SUFFIX,
     BudgetRule,
     CarbonRule,
+    ContractDemandRule,
+    CostBudgetRule,
     DemandRule,
     Rule,
     SilenceRule,
@@ -109,6 +111,11 @@ def _year_energy(place: str, measure: str, lookup: SnapshotLookup) -> tuple[str,
     return None if value is None else (lookup.period("year").label, value)
 
 
+def _year_cost(place: str, lookup: SnapshotLookup) -> tuple[str, float] | None:
+    value = lookup.cost_yuan("year", place)
+    return None if value is None else (lookup.period("year").label, value)
+
+
 def _zero_carbon(attribute: str, lookup: SnapshotLookup) -> tuple[str, float] | None:
     zero = lookup.snapshot.zero_carbon
     return None if zero is None else (zero.year, float(getattr(zero, attribute)))
@@ -153,6 +160,13 @@ class AlertEngine:
             self._add_demand(rule)
         elif isinstance(rule, BudgetRule):
             self._add_budget(rule)
+        elif isinstance(rule, CostBudgetRule):
+            self._add_cost_budget(rule)
+        elif isinstance(rule, ContractDemandRule):
+            self._add(
+                self._watch(rule, rule.id, "contract_demand", rule.severity, "park"),
+                lambda lookup, state: conditions.contract_demand(rule, lookup),
+            )
         elif isinstance(rule, WasteRule):
             self._add_waste(rule)
         elif isinstance(rule, CarbonRule):
@@ -171,26 +185,53 @@ class AlertEngine:
 
     def _add_budget(self, rule: BudgetRule) -> None:
         name = place_name(self.park, rule.place)
-        self._add(
-            self._watch(rule, rule.id, "budget", rule.severity, rule.place),
+        self._add_budgets(
+            rule,
+            "budget",
             lambda lookup, state: conditions.budget(rule, name, lookup),
+            lambda: self._energy_track(rule.place, rule.measure, MS_PER_HOUR)[1],
+            lambda lookup, profile: conditions.budget_forecast(
+                rule, name, lookup, profile, self.calendar
+            ),
         )
+
+    def _add_cost_budget(self, rule: CostBudgetRule) -> None:
+        name = place_name(self.park, rule.place)
+        self._add_budgets(
+            rule,
+            "cost_budget",
+            lambda lookup, state: conditions.cost_budget(rule, name, lookup),
+            lambda: self._track(f"{rule.place}|cost", partial(_year_cost, rule.place), MS_PER_HOUR),
+            lambda lookup, profile: conditions.cost_budget_forecast(
+                rule, name, lookup, profile, self.calendar
+            ),
+        )
+
+    def _add_budgets(
+        self,
+        rule: BudgetRule | CostBudgetRule,
+        kind: str,
+        now: Evaluate,
+        track: Callable[[], TrackSpec],
+        forecast: Callable[[SnapshotLookup, HourProfile], Condition],
+    ) -> None:
+        """A budget's alert and, with ``predict``, its forecast's, learning from ``track``."""
+        self._add(self._watch(rule, rule.id, kind, rule.severity, rule.place), now)
         if not rule.predict:
             return
         forecast_name = rule.id + FORECAST_SUFFIX
-        _, spec = self._energy_track(rule.place, rule.measure, MS_PER_HOUR)
+        spec = track()
         calendar = self.calendar
 
-        def learn(state: EngineState, hour_ms: int, length_ms: int, kwh: float) -> None:
+        def learn(state: EngineState, hour_ms: int, length_ms: int, amount: float) -> None:
             profile = state.profiles.setdefault(forecast_name, HourProfile())
-            profile.learn(calendar, hour_ms, kwh, rule.profile_alpha)
+            profile.learn(calendar, hour_ms, amount, rule.profile_alpha)
 
         def evaluate(lookup: SnapshotLookup, state: EngineState) -> Condition:
-            profile = state.profiles.setdefault(forecast_name, HourProfile())
-            return conditions.budget_forecast(rule, name, lookup, profile, calendar)
+            return forecast(lookup, state.profiles.setdefault(forecast_name, HourProfile()))
 
         spec.learners.append(learn)
-        meta = self._watch(rule, forecast_name, "budget_forecast", rule.forecast_severity, "")
+        meta = self._watch(rule, forecast_name, f"{kind}_forecast", rule.forecast_severity, "")
         self._add(
             AlertMeta(meta.name, meta.kind, meta.severity, rule.place, meta.for_ms, meta.clear_ms),
             evaluate,

@@ -44,6 +44,18 @@ class SnapshotLookup:
         row = table.get(place_id)
         return None if row is None else row.electricity_kwh
 
+    def cost_yuan(self, granularity: str, place: str) -> float | None:
+        """A place's total cost in the current period; None without tariffs or the place."""
+        costs = self.snapshot.costs
+        if costs is None:
+            return None
+        report = costs.periods[granularity]
+        level, place_id = split_place(place)
+        if level == "park":
+            return report.park.total_yuan
+        row = getattr(report, LEVEL_LISTS[level]).get(place_id)
+        return None if row is None else row["total_yuan"]
+
     def status(self, device_id: str) -> str:
         """online, stale, offline or never_seen."""
         if self._status is None:

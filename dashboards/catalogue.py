@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from dashboards.boards import carbon, energy, enterprises, occupancy, overview
+from dashboards.boards import carbon, costs, energy, enterprises, occupancy, overview
 from dashboards.i18n import LANGUAGES, Labels
 from dashboards.model import Dashboard
 
@@ -17,6 +17,7 @@ BOARDS: tuple[Callable[[Labels], Dashboard], ...] = (
     occupancy.build,
     carbon.build,
     enterprises.build,
+    costs.build,
 )
 
 

@@ -16,6 +16,7 @@ TABLE = MappingProxyType(
         "board.occupancy": ("Occupancy", "人员与空间"),
         "board.carbon": ("Carbon", "碳排放"),
         "board.enterprises": ("Enterprises per mu", "企业亩均评价"),
+        "board.costs": ("Energy costs", "能源费用"),
         # variables and annotations
         "var.park": ("Park", "园区"),
         "var.zone": ("Zone", "区域"),
@@ -108,7 +109,33 @@ TABLE = MappingProxyType(
         "rnd_share": ("R&D share", "研发经费占比"),
         "score_by_enterprise": ("Score by enterprise", "各企业综合得分"),
         "value_added_per_mu_by_enterprise": ("Value added per mu", "各企业亩均增加值"),
+        # costs
+        "cost_today": ("Cost today", "今日费用"),
+        "cost_month": ("Cost this month", "本月费用"),
+        "basic_month": ("Basic charge this month", "本月基本电费"),
+        "peak_demand_month": ("Peak 15-min demand this month", "本月最大需量"),
+        "pv_savings_today": ("PV savings today", "今日光伏节省电费"),
+        "feed_in_today": ("Feed-in revenue today", "今日上网电费收入"),
+        "cost_today_by_band": ("Electricity cost today by band", "今日分时段电费"),
+        "cost_month_by_band": ("Electricity cost this month by band", "本月分时段电费"),
+        "cost_month_by_charge": ("Cost this month by charge", "本月分项费用"),
+        "cost_today_by_enterprise": ("Cost today by enterprise", "今日各企业费用"),
+        "demand_against_contract": ("15-minute demand against the contract", "需量与合同最大需量"),
+        "hourly_cost": ("Electricity cost per hour", "逐时电费"),
+        "band.sharp": ("Sharp peak", "尖峰"),
+        "band.peak": ("Peak", "高峰"),
+        "band.flat": ("Flat", "平段"),
+        "band.valley": ("Valley", "低谷"),
+        "band.deep_valley": ("Deep valley", "深谷"),
+        "charge.energy": ("Energy", "电度电费"),
+        "charge.basic": ("Basic (demand/capacity)", "基本电费"),
+        "charge.carbon": ("Carbon", "碳成本"),
+        "charge.feed_in": ("Feed-in revenue", "上网收入"),
+        "demand.max_kw": ("Month's peak so far", "本月最大需量"),
+        "demand.contracted_kw": ("Contracted", "合同最大需量"),
+        "demand.projected_kw": ("Window now, projected", "当前15分钟预计需量"),
         # units
+        "unit.yuan": ("suffix: yuan", "suffix: 元"),
         "unit.tce": ("suffix: tce", "suffix: 吨标煤"),
         "unit.t_co2": ("suffix: t CO₂", "suffix: 吨CO₂"),
         "unit.t_co2_per_tce": ("suffix: t CO₂/tce", "suffix: 吨CO₂/吨标煤"),
@@ -146,6 +173,11 @@ TABLE = MappingProxyType(
             "Net emissions of the last twelve months against the straight line from the"
             " baseline year to neutrality in the target year.",
             "近十二个月净排放与基准年至目标年碳中和直线路径的比较。",
+        ),
+        "desc.demand": (
+            "The month's highest 15-minute mean demand of the main meters so far, the contracted"
+            " demand of the tariff, and where the running window is heading.",
+            "本月至今主表最大15分钟平均需量、电价中的合同最大需量，以及当前15分钟窗口的预计需量。",
         ),
         "desc.ranking": (
             "亩均论英雄: weighted score and A/B/C/D class of each enterprise this year.",

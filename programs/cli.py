@@ -96,6 +96,16 @@ def check_config(park: ParkOption = None, config: ConfigOption = None) -> None:
         preset = f" (preset {mapping.preset})" if mapping.preset else ""
         devices = len(mapping.devices or {})
         typer.echo(f"mapping {mapping.name or f'mappings[{i}]'}{preset}: {devices} devices")
+    tariffs = loaded.tariffs
+    if tariffs is None:
+        typer.echo("tariffs: none (the twin reports no cost)")
+    for version in tariffs.versions if tariffs else []:
+        example = " EXAMPLE" if version.example else ""
+        typer.echo(
+            f"tariff from {version.valid_from}{example} ({tariffs.currency if tariffs else ''}): "
+            f"bands {', '.join(version.bands)}; {len(version.seasons)} season(s); "
+            f"basic charge {version.basic.kind if version.basic else 'none'}; {version.source}"
+        )
     typer.echo(
         f"mqtt {settings.mqtt.host}:{settings.mqtt.port}; influx {settings.influx.api.value} "
         f"at {settings.influx.url}; spool {settings.spool.folder}"
@@ -424,6 +434,61 @@ def _service_setup(
         api__port=api_port,
         twin__checkpoint_folder=checkpoint_dir,
     )
+
+
+@app.command("bill")
+def bill_command(
+    month: Annotated[str, typer.Option("--month", help="The month to bill, YYYY-MM.")],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    checkpoint_dir: CheckpointOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default: stdout (JSON).")
+    ] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="json, csv or xlsx; default: from --output.")
+    ] = None,
+) -> None:
+    """Tenant bills of a month from the twin's checkpoint, with the invoice they add up to."""
+    import re
+
+    import orjson
+
+    from tariffs.bill_files import write_csv, write_xlsx
+    from twin.state.snapshot import plain
+    from twin.state.twin import Twin
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise _fail(f"--month: expected YYYY-MM, got {month!r}")
+    loaded, settings = _load(park, config, twin__checkpoint_folder=checkpoint_dir)
+    if loaded.tariffs is None:
+        raise _fail("the park file has no tariffs section: nothing to bill")
+    path = settings.twin.checkpoint_folder / f"{loaded.park.id}.twin"
+    try:
+        twin = Twin.restore(loaded, None, path.read_bytes())
+    except OSError as exc:
+        raise _fail(f"no twin checkpoint to bill from ({exc}); run the twin first") from None
+    bills = twin.bills(month)
+    if bills is None:
+        raise _fail(f"the twin's checkpoint keeps no cost of {month}")
+    kind = file_format or (output.suffix.lstrip(".") if output else "json")
+    if kind == "json":
+        body = orjson.dumps(plain(bills), option=orjson.OPT_INDENT_2)
+        if output is None:
+            sys.stdout.buffer.write(body + b"\n")
+        else:
+            output.write_bytes(body)
+    elif kind in ("csv", "xlsx") and output is not None:
+        (write_csv if kind == "csv" else write_xlsx)(bills, output)
+    else:
+        raise _fail(f"--format {kind}: json, or csv/xlsx with --output")
+    if output is not None:
+        r = bills.reconciliation
+        typer.echo(
+            f"{len(bills.bills)} bills for {month} to {output}"
+            f"{'' if bills.complete else ' (the month is not over)'}; invoice "
+            f"{r.invoice_total_yuan:,.2f} {bills.currency}, difference {r.difference_yuan:,.2f}"
+        )
 
 
 @app.command("twin")

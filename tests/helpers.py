@@ -919,3 +919,80 @@ def device_cases() -> list[DeviceCase]:
         )
         for case in raw
     ]
+
+
+# -- A small park with a hand-checkable tariff (example figures, the tests' own) ------------------
+
+# Summer (Jul-Sep) weekdays: valley 0-8, peak 8-11, sharp 11-13, peak 13-19, flat 19-24.
+# The rest of the year: weekdays valley 0-8, peak 8-12, flat 12-17, peak 17-21, flat 21-24;
+# weekends valley 0-8, flat 8-24; holidays valley 0-10, deep valley 10-14, flat 14-24.
+# Version 2 (from 2026-11-16) raises prices and the demand price.
+TARIFFS = """
+tariffs:
+  currency: CNY
+  calendar: {{holidays: [2026-10-01], workdays: [2026-10-10]}}
+  versions:
+    - valid_from: 2026-01-01
+      source: "tests: example figures"
+      example: true
+      bands: {{sharp: 1.5, peak: 1.2, flat: 0.7, valley: 0.3, deep_valley: 0.15}}
+      seasons:
+        - name: summer
+          months: [7, 8, 9]
+          weekday:
+            - {{from: "00:00", to: "08:00", band: valley}}
+            - {{from: "08:00", to: "11:00", band: peak}}
+            - {{from: "11:00", to: "13:00", band: sharp}}
+            - {{from: "13:00", to: "19:00", band: peak}}
+            - {{from: "19:00", to: "24:00", band: flat}}
+        - name: rest
+          months: [1, 2, 3, 4, 5, 6, 10, 11, 12]
+          weekday: &rest
+            - {{from: "00:00", to: "08:00", band: valley}}
+            - {{from: "08:00", to: "12:00", band: peak}}
+            - {{from: "12:00", to: "17:00", band: flat}}
+            - {{from: "17:00", to: "21:00", band: peak}}
+            - {{from: "21:00", to: "24:00", band: flat}}
+          weekend: &weekend
+            - {{from: "00:00", to: "08:00", band: valley}}
+            - {{from: "08:00", to: "24:00", band: flat}}
+          holiday:
+            - {{from: "00:00", to: "10:00", band: valley}}
+            - {{from: "10:00", to: "14:00", band: deep_valley}}
+            - {{from: "14:00", to: "24:00", band: flat}}
+          prices: {{peak: 1.1}}
+      basic: {{kind: demand, price_yuan_per_kw_month: 40, contracted_kw: {{main: 100}}}}
+      feed_in_yuan_per_kwh: 0.4
+      gas_yuan_per_m3: 3.5
+      heat_yuan_per_gj: 80
+      green_certificate_yuan: 5
+      green_power_premium_yuan_per_kwh: 0.03
+      carbon_yuan_per_t: {carbon}
+    - valid_from: 2026-11-16
+      source: "tests: example revision"
+      example: true
+      bands: {{sharp: 1.6, peak: 1.25, flat: 0.75, valley: 0.35, deep_valley: 0.2}}
+      seasons:
+        - {{name: all, months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], weekday: *rest,
+           weekend: *weekend}}
+      basic: {{kind: demand, price_yuan_per_kw_month: 45, contracted_kw: {{main: 100}}}}
+      feed_in_yuan_per_kwh: 0.4
+      gas_yuan_per_m3: 3.5
+"""
+
+
+def tariff_park(park_id: str = "tariffed", carbon: float = 0) -> Park:
+    """The small park (tests/small_park.py) with the tariffs above."""
+    text = SMALL_PARK.format(park_id=park_id) + TARIFFS.format(carbon=carbon)
+    return parse_park(text, "tariff_park")
+
+
+def steady(
+    device: str, quantity: str, kw: float, start: str, end: str, step_min: int = 15
+) -> Iterator[Reading]:
+    """Counter readings of a constant ``kw`` (or m3/h...) from ``start`` to ``end``, counting
+    from zero at ``start``."""
+    t0, t1 = local_ms(start), local_ms(end)
+    step = step_min * 60_000
+    for t in range(t0, t1 + 1, step):
+        yield Reading(device, t, {quantity: kw * (t - t0) / 3_600_000})

@@ -21,7 +21,7 @@ IDS = [m["uid"] for m in MODELS]
 
 
 def test_uids_are_unique_and_every_board_exists_in_every_language() -> None:
-    assert len(IDS) == len(set(IDS)) == 5 * len(LANGUAGES)
+    assert len(IDS) == len(set(IDS)) == 6 * len(LANGUAGES)
     assert all(len(uid) <= 40 for uid in IDS)  # Grafana's limit
 
 

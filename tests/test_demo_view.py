@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ PAGE_STATE = """!document.getElementById("sim-time") ? "{}" : JSON.stringify({
   grid: document.querySelector("#kpi-grid-power .value").textContent,
   energy: document.querySelector("#kpi-energy-today .value").textContent,
   persons: document.querySelector("#kpi-persons .value").textContent,
+  cost: document.querySelector("#kpi-cost-today .value").textContent,
 })"""
 
 
@@ -57,6 +59,7 @@ async def test_the_demo_shows_every_building_live_in_a_browser(tmp_path: Path) -
     try:
         url = (await asyncio.to_thread(demo.wait_for, VIEW_URL, 60)).group(1)
         assert any("NOT stored" in line for line in demo.lines), demo.output()
+        await asyncio.to_thread(demo.wait_for, re.compile(r"cost today: [\d,]+ CNY"), 60)
         async with chromium_page(tmp_path, url) as page:
             first = await wait_for_page(
                 page,
@@ -64,7 +67,8 @@ async def test_the_demo_shows_every_building_live_in_a_browser(tmp_path: Path) -
             )
             assert set(first["power"]) == buildings
             assert first["rows"] == len(buildings)
-            assert "—" not in (first["grid"], first["energy"], first["persons"])
+            assert "—" not in (first["grid"], first["energy"], first["persons"], first["cost"])
+            assert first["cost"].endswith("CNY")  # today's cost at the demo's example tariff
 
             later = await wait_for_page(
                 page, lambda s: s["ticks"] >= first["ticks"] + 2 and s["time"] != first["time"]

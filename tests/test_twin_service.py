@@ -92,12 +92,32 @@ async def test_demo_park_kpis_reach_influxdb_the_retained_topic_and_the_api(
                 health = await response.json()
             async with http.post(f"{service.api_url}/api/kpis") as response:
                 assert response.status == 405  # read-only
+            async with http.get(f"{service.api_url}/api/costs") as response:
+                costs = await response.json()
+            async with http.get(f"{service.api_url}/api/bills?month=2026-03") as response:
+                bills = await response.json()
+            async with http.get(f"{service.api_url}/api/bills?month=March") as response:
+                assert response.status == 400
     assert kpis["park"] == "mingxi"
     assert kpis["today"]["label"] == "2026-03-02"
     assert kpis["today"]["grid_import_kwh"] > 0  # mapped Neuron messages reached the twin
     assert service.stats.messages_rejected == 0  # and every mapped message was taken
     assert kpis["carbon_per_energy"]["unit"] == "t CO2/tce"
     assert health["mqtt_connected"] is True
+    # The demo's example tariff prices the day: the import's bands add up to its energy charge,
+    # the bills and the park's own loads to the invoice.
+    day = costs["periods"]["day"]["park"]
+    assert costs["tariff_example"] is True and costs["currency"] == "CNY"
+    assert day["energy_yuan"] > 0
+    assert sum(b["yuan"] for b in day["bands"]) == pytest.approx(day["energy_yuan"])
+    assert kpis["costs"]["today"]["total_yuan"] == pytest.approx(day["total_yuan"])
+    assert len(bills["bills"]) == len(park.enterprises)
+    r = bills["reconciliation"]
+    assert r["tenants_electricity_yuan"] + r["own_loads_yuan"] - r["pv_self_use_yuan"] + r[
+        "difference_yuan"
+    ] == pytest.approx(r["invoice_total_yuan"])
+    cost = influxdb.query('SELECT last("total_yuan") FROM "twin_cost" WHERE "period" = \'day\'')
+    assert cost and cost[0]["values"][0][1] > 0
     # InfluxDB holds the KPIs, tagged like the readings.
     zero = influxdb.query('SELECT last("carbon_per_energy_value") FROM "twin_zero_carbon"')
     assert zero and zero[0]["values"][0][1] > 0

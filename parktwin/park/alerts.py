@@ -106,6 +106,42 @@ class BudgetRule(RuleBase):
         return self
 
 
+class CostBudgetRule(RuleBase):
+    """The day's or month's cost (the twin's total at the park's tariff) over a budget, and
+    earlier, the forecast of the period's end (the same forecast as the energy budget's, learnt
+    from the place's hourly cost)."""
+
+    kind: Literal["cost_budget"]
+    place: Place = "park"
+    period: Literal["day", "month"] = "day"
+    budget_yuan: float = Field(gt=0)
+    severity: Severity = "critical"
+    predict: bool = True
+    forecast_severity: Severity = "warning"
+    confidence_z: float = Field(default=1.64, ge=0)
+    min_elapsed_pct: Percent = 10.0
+    min_samples: int = Field(default=2, ge=1)
+    profile_alpha: float = Field(default=0.2, gt=0, le=1)
+    clear_for_s: Seconds = 1800.0
+
+
+class ContractDemandRule(RuleBase):
+    """The 15-minute window now running is on course to exceed the contracted demand.
+
+    The projection is the window's import so far plus the main meters' latest power to the
+    window's end; it fires as soon as it is over the limit (after ``min_elapsed_s``, so that a
+    window's first reading alone does not decide), leaving the rest of the window to shed load.
+    """
+
+    kind: Literal["contract_demand"]
+    limit_kw: float | None = Field(default=None, gt=0)  # None: the tariff's contracted demand
+    margin_pct: Percent = 0.0  # fire this far below the limit already
+    min_elapsed_s: Seconds = 120.0
+    for_s: Seconds = 0.0
+    clear_for_s: Seconds = 0.0
+    severity: Severity = "critical"
+
+
 class WasteRule(RuleBase):
     """Electricity used in a building while nobody is in it, above its learnt base load.
 
@@ -154,7 +190,14 @@ class SilenceRule(RuleBase):
 
 
 Rule = Annotated[
-    DemandRule | BudgetRule | WasteRule | CarbonRule | SilenceRule, Field(discriminator="kind")
+    DemandRule
+    | BudgetRule
+    | CostBudgetRule
+    | ContractDemandRule
+    | WasteRule
+    | CarbonRule
+    | SilenceRule,
+    Field(discriminator="kind"),
 ]
 
 FORECAST_SUFFIX = "-forecast"
@@ -178,7 +221,7 @@ class AlertSettings(Section):
 
 def alert_names(rule: Rule) -> list[str]:
     """The ``rule`` tag values a rule can raise: its id, and for predictions id-forecast."""
-    if isinstance(rule, BudgetRule) and rule.predict:
+    if isinstance(rule, BudgetRule | CostBudgetRule) and rule.predict:
         return [rule.id, rule.id + FORECAST_SUFFIX]
     return [rule.id]
 

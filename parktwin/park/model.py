@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from parktwin.park.alerts import AlertSettings
 from parktwin.park.mappings import Mapping
+from parktwin.park.tariffs import Tariffs
 from parktwin.park.twin import TwinSettings
 
 # Ids travel in MQTT topics and InfluxDB tags: no wildcards, no slashes, no spaces.
@@ -139,6 +140,7 @@ class Park(Strict):
     twin: TwinSettings = Field(default_factory=TwinSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     mappings: list[Mapping] = Field(default_factory=list)  # real devices' messages, mappings.py
+    tariffs: Tariffs | None = None  # none: the twin reports no cost
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

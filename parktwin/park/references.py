@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from parktwin.contract.quantities import DeviceKind
 from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
+from parktwin.park.tariff_checks import tariff_errors
 
 Path = tuple[str | int, ...]
 
@@ -76,6 +77,7 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
         for key, device_id in (mapping.devices or {}).items():
             if device_id not in devices:
                 errors.append((("mappings", i, "devices", key), f"unknown device {device_id!r}"))
+    errors.extend(tariff_errors(park))
     return errors
 
 

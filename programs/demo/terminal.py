@@ -62,6 +62,7 @@ def summary_lines(
         f"carbon per energy {_number(carbon, 't CO2/tce', 2)}",
         f"carbon-neutral progress {_number(progress, '%', 1)}, "
         f"people present {_number(kpis.get('persons_present'), '')}".rstrip(),
+        cost_line(kpis.get("costs")),
         f"readings received {counts.readings_received:,}, {stored}",
         f"active alerts: {len(alerts)}",
     ]
@@ -69,6 +70,23 @@ def summary_lines(
     if len(alerts) > MAX_ALERTS_SHOWN:
         lines.append(f"  … and {len(alerts) - MAX_ALERTS_SHOWN} more")
     return lines
+
+
+def cost_line(costs: dict[str, Any] | None) -> str:
+    """Today's cost, the band now and the month's highest 15-minute demand."""
+    if not costs:
+        return "cost today: — (no tariffs in the park file)"
+    currency = costs["currency"]
+    today = costs["today"]["total_yuan"]
+    example = " (example tariff)" if costs.get("tariff_example") else ""
+    band = costs.get("band_now") or "—"
+    demand = _number(costs.get("demand_max_kw"), "kW")
+    contract = costs.get("contracted_kw")
+    against = f" of {contract:,.0f} kW contracted" if contract else ""
+    return (
+        f"cost today: {today:,.0f} {currency}{example}, band now {band}, "
+        f"month's peak demand {demand}{against}"
+    )
 
 
 class LiveBlock:

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from parktwin.periods import Granularity
+from twin.model.costs import CostLedger, CostPlan
 from twin.model.counters import NEVER
 from twin.model.inputs import MonthlyInputs
 from twin.model.live import IngestStats, LiveState
@@ -27,7 +28,9 @@ class CheckpointError(ValueError):
     """Bytes that are not a checkpoint of this format or of this park."""
 
 
-def encode(park_id: str, topology: Topology, state: LiveState) -> bytes:
+def encode(
+    park_id: str, topology: Topology, state: LiveState, plan: CostPlan | None = None
+) -> bytes:
     """The live state as JSON bytes."""
     seen = np.flatnonzero(state.last_ts != NEVER)
     devices = np.flatnonzero((state.last_seen_ms != NEVER) | (state.resets > 0))
@@ -55,10 +58,31 @@ def encode(park_id: str, topology: Topology, state: LiveState) -> bytes:
         },
         "monthly": {month: m.model_dump(mode="json") for month, m in sorted(state.monthly.items())},
     }
+    if state.costs is not None and plan is not None:
+        document["cost_layout"] = cost_layout(topology, plan)
+        document["costs"] = encode_costs(state.costs)
     return orjson.dumps(document)
 
 
-def decode(data: bytes, park_id: str, topology: Topology) -> LiveState:
+def encode_costs(costs: CostLedger) -> dict[str, Any]:
+    """The cost ledger by name: rows are bands (then "unpriced"), columns priced flow keys."""
+    return {
+        "amount": _tables(costs.amount),
+        "yuan": _tables(costs.yuan),
+        "demand": {str(start): table.tolist() for start, table in sorted(costs.demand.items())},
+    }
+
+
+def _tables(tables: dict[Granularity, dict[int, Any]]) -> dict[str, Any]:
+    return {
+        granularity.value: {str(start): rows.tolist() for start, rows in sorted(table.items())}
+        for granularity, table in tables.items()
+    }
+
+
+def decode(
+    data: bytes, park_id: str, topology: Topology, plan: CostPlan | None = None
+) -> LiveState:
     """A live state for ``topology`` from checkpoint bytes; raises CheckpointError."""
     try:
         document = orjson.loads(data)
@@ -100,4 +124,27 @@ def decode(data: bytes, park_id: str, topology: Topology) -> LiveState:
     state.monthly = {
         month: MonthlyInputs.model_validate(item) for month, item in document["monthly"].items()
     }
+    if plan is not None:
+        state.costs = plan.empty()
+        if "costs" in document and document.get("cost_layout") == cost_layout(topology, plan):
+            decode_costs(document["costs"], state.costs)
     return state
+
+
+def cost_layout(topology: Topology, plan: CostPlan) -> dict[str, Any]:
+    """What the cost ledger's rows and columns are: a checkpoint whose layout differs (a band
+    or a priced meter added or removed) starts its costs empty rather than misfiled."""
+    return {
+        "bands": plan.timeline.band_names,
+        "priced": [topology.flow_keys[f] for f in plan.priced_flows.tolist()],
+        "mains": plan.main_ids,
+    }
+
+
+def decode_costs(document: dict[str, Any], costs: CostLedger) -> None:
+    for name, target in (("amount", costs.amount), ("yuan", costs.yuan)):
+        for granularity, table in document[name].items():
+            for start, rows in table.items():
+                target[Granularity(granularity)][int(start)] = np.asarray(rows, dtype=np.float64)
+    for start, table in document["demand"].items():
+        costs.demand[int(start)] = np.asarray(table, dtype=np.float64).reshape(-1, costs.mains)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from twin.model.costs import CostLedger
 from twin.model.counters import NEVER
 from twin.model.inputs import MonthlyInputs
 from twin.model.ledger import Ledger
@@ -41,6 +42,7 @@ class LiveState:
     watermark_ms: int = int(NEVER)
     stats: IngestStats = field(default_factory=IngestStats)
     monthly: dict[str, MonthlyInputs] = field(default_factory=dict)
+    costs: CostLedger | None = None  # None: the park has no tariffs
 
     @classmethod
     def empty(cls, topology: Topology) -> LiveState:

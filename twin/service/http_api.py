@@ -7,6 +7,7 @@ It binds to loopback unless told otherwise, and takes an optional bearer token (
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -17,6 +18,9 @@ from prometheus_client import CollectorRegistry
 from parktwin.config import ApiSettings
 from parktwin.metrics import render
 from twin.service.live_plan import LivePlanSource, add_live_plan_routes
+from twin.state.snapshot import plain
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class ApiSource(Protocol):
@@ -71,6 +75,19 @@ def build_app(source: ApiSource, registry: CollectorRegistry, token: str | None)
     async def enterprises(_: web.Request) -> web.Response:
         return _section(source, "enterprises")
 
+    async def costs(_: web.Request) -> web.Response:
+        return _section(source, "costs")
+
+    async def bills(request: web.Request) -> web.Response:
+        make = getattr(source, "bills", None)
+        month = request.query.get("month", "")
+        if make is None or not MONTH.fullmatch(month):
+            return _json({"error": "give ?month=YYYY-MM"}, status=400)
+        found = make(month)
+        if found is None:
+            return _json({"error": f"no costs kept for {month} (or no tariffs)"}, status=404)
+        return _json(plain(found))
+
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
 
@@ -79,6 +96,8 @@ def build_app(source: ApiSource, registry: CollectorRegistry, token: str | None)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/kpis", kpis)
     app.router.add_get("/api/enterprises", enterprises)
+    app.router.add_get("/api/costs", costs)
+    app.router.add_get("/api/bills", bills)
     app.router.add_get("/metrics", metrics)
     if isinstance(source, LivePlanSource):  # the live plan, for sources that know their park
         add_live_plan_routes(app, source)

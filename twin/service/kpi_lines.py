@@ -13,6 +13,9 @@ as zero. Field names are the snapshot's, joined with ``_`` (``carbon_per_energy_
 | twin_zero_carbon, twin_progress, twin_green_park, twin_jobs_housing, twin_devices | park | tick |
 | twin_occupancy | park, zone, building, use | building |
 | twin_enterprise | park, enterprise | enterprise (with ``grade`` as a string field) |
+| twin_cost | park, period | period: each charge, and ``<band>_kwh``, ``<band>_yuan`` |
+| twin_cost_place | park, period, level, zone, building, enterprise | place and period |
+| twin_cost_demand | park | tick: the month's maximum 15-minute demand, the window now running |
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 
 from parktwin.influx.lineprotocol import escape_field_key, format_fields, line, series_key
 from parktwin.park.model import Park
+from twin.state.cost_report import CostReport, CostTable
 from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
 
 Fields = dict[str, float | bool | str]
@@ -251,9 +255,71 @@ class KpiLines:
                     lambda: base | {"enterprise": row["enterprise"]},  # noqa: B023
                 )
                 yield _point_text(key, fields, ts)
+        costs = state.get("costs")
+        if costs:
+            yield from self._cost_lines(costs, snapshot.costs, base, ts)
         statuses = Counter(state["devices"]["status"])
         key = self._key(("devices",), "twin_devices", lambda: base)
         yield _point_text(key, {s: float(n) for s, n in statuses.items()}, ts)
+
+    def _cost_table_lines(
+        self,
+        period: str,
+        level: str,
+        table: CostTable | None,
+        rows: list[dict[str, Any]],
+        tags: Tags,
+        ts: int,
+    ) -> Iterator[str | None]:
+        """twin_cost_place points of one level: from the table's columns when every value is
+        a finite float (the same text as from the rows), else row by row."""
+        ids = [row["id"] for row in rows] if table is None else table.ids
+        keys = [
+            self._series.get(("twin_cost_place", period, level, place))
+            or self._key(
+                ("twin_cost_place", period, level, place),
+                "twin_cost_place",
+                lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
+            )
+            for place in ids
+        ]
+        if table is not None and len(table) and np.isfinite(table.values).all():
+            plan = self._plans.get((("cost", *table.names), ()), MISSING)
+            if plan is MISSING:
+                plan = row_plan(table.names, (float,) * len(table.names))
+                self._plans[(("cost", *table.names), ())] = plan
+            if plan is not None:
+                template = plan.template
+                for key, values in zip(keys, table.values.tolist(), strict=True):
+                    yield f"{key} {template % tuple(values)} {ts}"
+                return
+        for key, row in zip(keys, rows, strict=True):
+            fields_text = self._row_fields(row)  # the id is text: not a field
+            yield f"{key} {fields_text} {ts}" if fields_text else None
+
+    def _cost_lines(
+        self, costs: dict[str, Any], tables: CostReport | None, base: Tags, ts: int
+    ) -> Iterator[str | None]:
+        """twin_cost per period, twin_cost_place per place and period, twin_cost_demand."""
+        for period, report in costs["periods"].items():
+            tags = base | {"period": period}
+            park = report["park"]
+            fields = numeric_fields({k: v for k, v in park.items() if k != "bands"})
+            for band in park["bands"]:
+                fields[f"{band['band']}_kwh"] = float(band["kwh"])
+                fields[f"{band['band']}_yuan"] = float(band["yuan"])
+            key = self._key(("twin_cost", period), "twin_cost", lambda: tags)  # noqa: B023
+            yield _point_text(key, fields, ts)
+            for level in ("buildings", "zones", "enterprises"):
+                table = tables.periods[period] if tables else None
+                yield from self._cost_table_lines(
+                    period, level, getattr(table, level) if table else None, report[level], tags, ts
+                )
+        demand = costs["demand"]
+        fields = numeric_fields({k: v for k, v in demand.items() if k not in ("meters", "basic")})
+        fields["basic_charge_yuan"] = float(demand["basic"]["charge_yuan"])
+        yield _point_text(self._key(("twin_cost_demand",), "twin_cost_demand", lambda: base),
+                          fields, ts)  # fmt: skip
 
     def _occupancy_tags(self, row: dict[str, Any]) -> Tags:
         building = self.park.buildings_by_id.get(row["building"])

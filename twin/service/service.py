@@ -41,6 +41,7 @@ from parktwin.park.model import Park
 from parktwin.periods import Granularity
 from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
+from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.service.history import latest_event_ms, load_history
 from twin.service.http_api import build_app, serve
@@ -163,6 +164,10 @@ class TwinService:
 
     def state(self) -> dict[str, Any] | None:
         return self._state
+
+    def bills(self, month: str) -> BillSet | None:
+        """Tenant bills of a month the twin keeps (``GET /api/bills?month=YYYY-MM``)."""
+        return self.twin.bills(month)
 
     def health(self) -> dict[str, Any]:
         age = (

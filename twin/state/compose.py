@@ -31,9 +31,11 @@ from twin.indicators.green_park import GreenParkReport, green_park_report
 from twin.indicators.occupancy import HourTotals, OccupancyReport, occupancy_report
 from twin.indicators.zero_carbon import ZeroCarbonReport, zero_carbon_report
 from twin.model.columns import ChannelTable, DeviceStatus, DeviceTable, FlowTable
+from twin.model.costs import CostPlan
 from twin.model.counters import NEVER
 from twin.model.live import LiveState
 from twin.model.topology import Flow, Level, Topology
+from twin.state.cost_report import cost_report
 from twin.state.snapshot import PeriodReport, PlaceTable, TwinSnapshot
 
 Floats = npt.NDArray[np.float64]
@@ -400,7 +402,12 @@ def device_table(
 
 
 def build_snapshot(
-    park: Park, settings: TwinSettings, topology: Topology, calendar: Calendar, state: LiveState
+    park: Park,
+    settings: TwinSettings,
+    topology: Topology,
+    calendar: Calendar,
+    state: LiveState,
+    cost_plan: CostPlan | None = None,
 ) -> TwinSnapshot:
     """Everything the twin knows at the watermark of ``state``."""
     at_mark = StateAtWatermark(park, settings, topology, calendar, state)
@@ -461,4 +468,5 @@ def build_snapshot(
         green_park=green,
         occupancy=occupancy(at_mark),
         enterprises=enterprise_evaluation(at_mark),
+        costs=(cost_report(at_mark, cost_plan) if cost_plan is not None and state.costs else None),
     )

@@ -31,6 +31,7 @@ from twin.model.columns import (
     plain_scalars,
 )
 from twin.model.live import IngestStats
+from twin.state.cost_report import CostReport, CostTable
 
 Floats = npt.NDArray[np.float64]
 
@@ -136,6 +137,7 @@ class TwinSnapshot:
     occupancy: OccupancyReport | None
     enterprises: EnterpriseEvaluation | None
     monthly_inputs: list[str]  # months with inputs received
+    costs: CostReport | None = None  # None: the park has no tariffs (or no reading yet)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: NaN and infinities become None."""
@@ -156,7 +158,7 @@ def plain(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, Indicator):
         return value.to_dict()
-    if isinstance(value, PlaceTable):
+    if isinstance(value, PlaceTable | CostTable):
         return value.rows()
     if isinstance(value, RowTable):
         return value.rows(plain)

@@ -66,4 +66,32 @@ def kpi_summary(park: Park, state: dict[str, Any]) -> dict[str, Any]:
         "jobs_housing": occupancy.get("jobs_housing"),
         "enterprise_grades": evaluation.get("grade_counts"),
         "devices": dict(Counter(state["devices"]["status"])),
+        "costs": cost_summary(state.get("costs")),
+    }
+
+
+def cost_summary(costs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Today's and this month's cost, the band and price now, the month's demand so far."""
+    if not costs:
+        return None
+    periods = costs["periods"]
+    demand = costs["demand"]
+
+    def period(name: str) -> dict[str, Any]:
+        park = periods[name]["park"]
+        keys = ("total_yuan", "energy_yuan", "basic_yuan", "gas_yuan", "heat_yuan",
+                "feed_in_revenue_yuan", "pv_savings_yuan", "carbon_yuan")  # fmt: skip
+        return {"label": periods[name]["label"], **{k: park[k] for k in keys}}
+
+    return {
+        "currency": costs["currency"],
+        "band_now": costs["band_now"],
+        "price_now_yuan_per_kwh": costs["price_now_yuan_per_kwh"],
+        "today": period("day"),
+        "month": period("month"),
+        "demand_max_kw": demand["max_kw"],
+        "demand_at_local": demand["at_local"],
+        "contracted_kw": demand["contracted_kw"],
+        "window_projected_kw": demand["window_projected_kw"],
+        "tariff_example": costs["tariff_example"],
     }

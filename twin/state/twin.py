@@ -20,13 +20,17 @@ from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
 from parktwin.park.twin import TwinSettings
 from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
+from tariffs.bills import BillSet
 from twin.model.checkpoint import decode, encode
+from twin.model.costs import CostPlan, add_costs
 from twin.model.counters import NEVER, Advance, advance, counter_delta, held_integral
 from twin.model.inputs import MonthlyInputs
 from twin.model.ledger import oldest_kept
 from twin.model.live import LiveState
 from twin.model.topology import Topology, build_topology
-from twin.state.compose import build_snapshot
+from twin.state.bills import month_bills
+from twin.state.compose import StateAtWatermark, build_snapshot
+from twin.state.cost_report import PeriodCost, period_cost
 from twin.state.snapshot import TwinSnapshot
 
 Ints = npt.NDArray[np.int64]
@@ -148,6 +152,13 @@ class Twin:
         self.topology = build_topology(park)
         self.calendar = Calendar(park.timezone)
         self.state = LiveState.empty(self.topology)
+        self.cost_plan = (
+            CostPlan.of(self.topology, park.tariffs, park.timezone)
+            if park.tariffs is not None
+            else None
+        )
+        if self.cost_plan is not None:
+            self.state.costs = self.cost_plan.empty()
         # Per granularity, the start and end of the latest period the calendar worked out.
         self._period: dict[Granularity, tuple[int, int]] = {}
         # Per granularity, a current period's start and the oldest period start kept with it.
@@ -198,7 +209,10 @@ class Twin:
             counter_resets=stats.counter_resets + resets,
         )
         if state.watermark_ms != NEVER:
-            state.ledger.prune_before(self._oldest_kept(state.watermark_ms))
+            oldest = self._oldest_kept(state.watermark_ms)
+            state.ledger.prune_before(oldest)
+            if state.costs is not None:
+                state.costs.prune_before(oldest)
 
     def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
         """Per granularity, the oldest period start the ledger keeps at this watermark, worked
@@ -252,6 +266,8 @@ class Twin:
             if whole is None:
                 whole = per_flow(flow, amount, len(topology.flow_keys))
             state.ledger.add_totals(granularity, int(bounds[0]), whole)
+        if self.cost_plan is not None and state.costs is not None:
+            add_costs(state.costs, self.cost_plan, self.calendar, flow, t0, t1, amount)
         return int(np.count_nonzero(reset))
 
     def _boundaries(self, granularity: Granularity, lo_ms: int, hi_ms: int) -> Ints:
@@ -298,16 +314,47 @@ class Twin:
 
     def snapshot(self) -> TwinSnapshot:
         """All KPIs and per-device, building, zone and enterprise state at the watermark."""
-        return build_snapshot(self.park, self.settings, self.topology, self.calendar, self.state)
+        return build_snapshot(
+            self.park, self.settings, self.topology, self.calendar, self.state, self.cost_plan
+        )
+
+    def period_costs(self, granularity: Granularity | str, period: str) -> PeriodCost | None:
+        """The cost of any period the twin keeps (a label: ``2026-11``, ``2026-11-03``...), or
+        None when the park has no tariffs or the twin keeps no cost of that period."""
+        view = self._cost_view()
+        if view is None or self.cost_plan is None:
+            return None
+        granularity = Granularity(granularity)
+        start = self.calendar.parse_label(granularity, period)
+        if self.state.costs is None or start not in self.state.costs.amount[granularity]:
+            return None
+        return period_cost(view, self.cost_plan, granularity, start)
+
+    def bills(self, month: str) -> BillSet | None:
+        """Every enterprise's bill for a month (``YYYY-MM``) the twin keeps, with the
+        reconciliation against the main meters' invoice; None without tariffs or when the twin
+        keeps no cost of that month."""
+        view = self._cost_view()
+        if view is None or self.cost_plan is None or self.state.costs is None:
+            return None
+        start = self.calendar.parse_label(Granularity.MONTH, month)
+        if start not in self.state.costs.amount[Granularity.MONTH]:
+            return None
+        return month_bills(view, self.cost_plan, month)
+
+    def _cost_view(self) -> StateAtWatermark | None:
+        if self.cost_plan is None or self.state.watermark_ms == NEVER:
+            return None
+        return StateAtWatermark(self.park, self.settings, self.topology, self.calendar, self.state)
 
     def checkpoint(self) -> bytes:
         """The whole live state as JSON bytes (see ``Twin.restore``)."""
-        return encode(self.park.park.id, self.topology, self.state)
+        return encode(self.park.park.id, self.topology, self.state, self.cost_plan)
 
     @classmethod
     def restore(cls, park: Park, settings: TwinSettings | None, data: bytes) -> Twin:
         """A twin continuing from a checkpoint; state is matched by device and quantity ids, so
         devices added to the park since start empty and removed ones are dropped."""
         twin = cls(park, settings)
-        twin.state = decode(data, park.park.id, twin.topology)
+        twin.state = decode(data, park.park.id, twin.topology, twin.cost_plan)
         return twin

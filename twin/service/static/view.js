@@ -7,7 +7,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const LABELS = {
   en: {
     waiting: "waiting for the twin…", live: "live", lost: "reconnecting…",
-    grid_power: "Grid power", pv_power: "PV power", energy_today: "Energy today",
+    grid_power: "Grid power", pv_power: "PV power", energy_today: "Energy today", cost_today: "Cost today",
+    band_now: "now {b}", example_tariff: "example tariff",
     clean_share: "Clean-energy share", carbon_energy: "Carbon per unit of energy",
     persons: "People present", neutral_progress: "Carbon-neutral progress",
     alerts: "Active alerts", no_alerts: "none", buildings: "Buildings", building: "Building",
@@ -20,7 +21,8 @@ const LABELS = {
   },
   zh: {
     waiting: "等待孪生体…", live: "实时", lost: "重新连接中…",
-    grid_power: "电网功率", pv_power: "光伏功率", energy_today: "今日用电",
+    grid_power: "电网功率", pv_power: "光伏功率", energy_today: "今日用电", cost_today: "今日电费",
+    band_now: "当前{b}时段", example_tariff: "示例电价",
     clean_share: "清洁能源占比", carbon_energy: "单位能耗碳排放",
     persons: "在园人数", neutral_progress: "碳中和进度",
     alerts: "当前告警", no_alerts: "无", buildings: "建筑", building: "建筑",
@@ -169,6 +171,10 @@ function renderKpis(event) {
   const cpe = k.carbon_per_energy || {};
   setTile("kpi-carbon-energy", fmt(cpe.value, 2, "t CO₂/tce"),
     cpe.threshold != null ? t("threshold", { t: cpe.threshold }) : "");
+  const cost = k.costs;
+  setTile("kpi-cost-today", cost ? fmt(cost.today.total_yuan, 0, cost.currency) : "—",
+    cost ? [t("band_now", { b: cost.band_now || "—" }),
+            cost.tariff_example ? t("example_tariff") : ""].filter(Boolean).join(" · ") : "");
   setTile("kpi-persons", fmt(k.persons_present, 0));
   const progress = k.carbon_neutral_progress_pct;
   setTile("kpi-neutral", fmt(progress, 1, "%"),

@@ -1,0 +1,240 @@
+"""What the park's energy costs, counted on event time as readings arrive.
+
+The consumption between two counter readings (the same intervals the ledger adds up) is split
+at the tariff's segments (``tariffs.timeline``: band changes, local midnight, a new version,
+every quarter hour), priced piece by piece at the segment's price, and added per period (hour,
+day, month, year) and per band. A meter's amount and its cost are kept per *priced* flow:
+
+| flow | amount | priced at |
+|---|---|---|
+| grid import | kWh | the band's energy price (what the utility invoices) |
+| grid export | kWh | the feed-in price (revenue) |
+| PV generation | kWh | the band's energy price (the value of the PV power) |
+| sub-meters, chargers | kWh | the band's energy price (tenant bills) |
+| gas meters | m3 | the gas price |
+| heat meters | GJ | the heat price |
+
+Each main meter's import is also added per 15-minute window of the month: the month's highest
+window mean is the demand a two-part tariff charges.
+
+Pieces that fall before the first tariff version are kept in an extra "unpriced" row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from parktwin.park.tariffs import Tariffs
+from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
+from tariffs.timeline import WINDOW_MS, Timeline
+from twin.model.topology import Flow, Topology
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+ENERGY, FEED_IN, GAS, HEAT = 0, 1, 2, 3
+PRICE_OF: dict[Flow, int] = {
+    Flow.GRID_IMPORT_KWH: ENERGY,
+    Flow.GRID_EXPORT_KWH: FEED_IN,
+    Flow.PV_KWH: ENERGY,
+    Flow.ELECTRICITY_KWH: ENERGY,
+    Flow.GAS_M3: GAS,
+    Flow.HEAT_GJ: HEAT,
+}
+
+
+@dataclass
+class CostLedger:
+    """Per granularity and period start: amount and cost per (band row, priced flow); the last
+    row holds what no tariff priced. ``demand[month_start]`` is the import (kWh) of each main
+    meter in each 15-minute window of the month, shape (windows, main meters)."""
+
+    rows: int
+    priced: int
+    mains: int
+    amount: dict[Granularity, dict[int, Floats]] = field(
+        default_factory=lambda: {g: {} for g in GRANULARITIES}
+    )
+    yuan: dict[Granularity, dict[int, Floats]] = field(
+        default_factory=lambda: {g: {} for g in GRANULARITIES}
+    )
+    demand: dict[int, Floats] = field(default_factory=dict)
+
+    def table(self, granularity: Granularity, start_ms: int) -> tuple[Floats, Floats]:
+        """Amount and cost of one period (zeros when nothing was counted in it)."""
+        amount = self.amount[granularity].get(start_ms)
+        if amount is None:
+            zero = np.zeros((self.rows, self.priced))
+            return zero, zero
+        return amount, self.yuan[granularity][start_ms]
+
+    def prune_before(self, oldest: dict[Granularity, int]) -> None:
+        """Drop periods older than the oldest kept of their granularity (as the ledger does)."""
+        for granularity in GRANULARITIES:
+            first = oldest[granularity]
+            for table in (self.amount[granularity], self.yuan[granularity]):
+                for start in [s for s in table if s < first]:
+                    del table[start]
+        for start in [s for s in self.demand if s < oldest[Granularity.MONTH]]:
+            del self.demand[start]
+
+
+@dataclass(frozen=True)
+class CostPlan:
+    """Which flows are priced and how: made once per twin from its topology and tariffs."""
+
+    timeline: Timeline  # the park's tariff
+    meter_timelines: dict[str, Timeline]  # meters on tariffs of their own
+    flow_timeline: Ints  # per priced column: 0 the park's tariff, i > 0 the i-th meter tariff
+    priced_index: Ints  # per flow: its column among priced flows, -1 when not priced
+    priced_flows: Ints  # per priced column: its flow
+    price_kind: Ints  # per priced column: ENERGY, FEED_IN, GAS or HEAT
+    main_index: Ints  # per priced column: its main meter's index, -1 when not a main import
+    main_ids: list[str]  # the main meters whose import is the park's demand
+
+    @property
+    def rows(self) -> int:
+        return len(self.timeline.band_names) + 1
+
+    @property
+    def timelines(self) -> list[Timeline]:
+        """The park's timeline, then each meter tariff's, as ``flow_timeline`` numbers them."""
+        return [self.timeline, *self.meter_timelines.values()]
+
+    @classmethod
+    def of(cls, topology: Topology, tariffs: Tariffs, tz: ZoneInfo) -> CostPlan:
+        timeline = Timeline(tariffs, tz)
+        meters = {m: Timeline(tariffs, tz, t.versions) for m, t in tariffs.meters.items()}
+        number = {meter: i + 1 for i, meter in enumerate(meters)}
+        priced_flows: list[int] = []
+        kinds: list[int] = []
+        mains: list[int] = []
+        main_ids: list[str] = []
+        index = np.full(len(topology.flow_keys), -1, dtype=np.int64)
+        for flow, flow_type in enumerate(topology.flow_type.tolist()):
+            kind = PRICE_OF.get(Flow(flow_type))
+            if kind is None:
+                continue
+            index[flow] = len(priced_flows)
+            priced_flows.append(flow)
+            kinds.append(kind)
+            if flow_type == Flow.GRID_IMPORT_KWH:
+                mains.append(len(main_ids))
+                main_ids.append(topology.device_ids[topology.flow_device[flow]])
+            else:
+                mains.append(-1)
+        owners = [topology.device_ids[topology.flow_device[f]] for f in priced_flows]
+        return cls(
+            timeline,
+            meters,
+            np.asarray([number.get(owner, 0) for owner in owners], dtype=np.int64),
+            index,
+            np.asarray(priced_flows, dtype=np.int64),
+            np.asarray(kinds, dtype=np.int64),
+            np.asarray(mains, dtype=np.int64),
+            main_ids,
+        )
+
+    def empty(self) -> CostLedger:
+        return CostLedger(self.rows, len(self.priced_flows), len(self.main_ids))
+
+
+def window_count(calendar: Calendar, month_ms: int) -> int:
+    """15-minute windows in the local month starting at ``month_ms``."""
+    end = calendar.shift(Granularity.MONTH, month_ms, 1)
+    return -(-(end - month_ms) // WINDOW_MS)
+
+
+def add_costs(
+    ledger: CostLedger,
+    plan: CostPlan,
+    calendar: Calendar,
+    flow: Ints,
+    t0_ms: Ints,
+    t1_ms: Ints,
+    amount: Floats,
+) -> None:
+    """Price the consumption ``amount`` of each flow over (t0, t1] and add it to the ledger."""
+    column = plan.priced_index[flow]
+    keep = np.flatnonzero(column >= 0)
+    if not len(keep):
+        return
+    column, t0, t1, amount = column[keep], t0_ms[keep], t1_ms[keep], amount[keep]
+    if not plan.meter_timelines:
+        _add_priced(ledger, plan, plan.timeline, calendar, column, t0, t1, amount)
+        return
+    which = plan.flow_timeline[column]
+    for number, timeline in enumerate(plan.timelines):
+        mine = np.flatnonzero(which == number)
+        if len(mine):
+            _add_priced(
+                ledger, plan, timeline, calendar, column[mine], t0[mine], t1[mine], amount[mine]
+            )
+
+
+def _add_priced(
+    ledger: CostLedger,
+    plan: CostPlan,
+    timeline: Timeline,
+    calendar: Calendar,
+    column: Ints,
+    t0: Ints,
+    t1: Ints,
+    amount: Floats,
+) -> None:
+    """``add_costs`` of priced columns that one timeline prices."""
+    segments = timeline.segments(int(t0.min()), int(t1.max()))
+    pieces = split(segments.bounds, t0, t1, amount)
+    segment = pieces.period
+    col = column[pieces.item]
+    prices = np.stack(
+        (segments.energy_price, segments.feed_in_price, segments.gas_price, segments.heat_price)
+    )
+    cost = pieces.amount * prices[plan.price_kind[col], segment]
+    band = segments.band[segment]
+    row = np.where(band >= 0, band, plan.rows - 1)
+    cell = row * ledger.priced + col
+    size = plan.rows * ledger.priced
+    # Each segment lies in one hour, day, month and year: file pieces by their segment's periods.
+    present = np.unique(segment)
+    starts = segments.bounds[present].tolist()
+    for granularity in GRANULARITIES:
+        period_of = np.asarray([calendar.start_of(granularity, s) for s in starts], dtype=np.int64)
+        piece_period = period_of[np.searchsorted(present, segment)]
+        for start in np.unique(piece_period).tolist():
+            mask = piece_period == start
+            added: Floats = np.asarray(
+                np.bincount(cell[mask], weights=pieces.amount[mask], minlength=size), np.float64
+            )
+            priced: Floats = np.asarray(
+                np.bincount(cell[mask], weights=cost[mask], minlength=size), np.float64
+            )
+            _add(ledger.amount[granularity], start, added.reshape(plan.rows, ledger.priced))
+            _add(ledger.yuan[granularity], start, priced.reshape(plan.rows, ledger.priced))
+    main = plan.main_index[col]
+    is_main = np.flatnonzero(main >= 0)
+    if len(is_main):
+        seg_start = segments.bounds[segment[is_main]]
+        window = seg_start - np.mod(seg_start, WINDOW_MS)  # quarter hours are UTC-aligned too
+        months = {s: calendar.start_of(Granularity.MONTH, s) for s in np.unique(window).tolist()}
+        month_of = np.asarray([months[w] for w in window.tolist()], dtype=np.int64)
+        for month in np.unique(month_of).tolist():
+            mask = month_of == month
+            table = ledger.demand.get(month)
+            if table is None:
+                table = ledger.demand[month] = np.zeros(
+                    (window_count(calendar, month), ledger.mains)
+                )
+            slot = (window[mask] - month) // WINDOW_MS
+            np.add.at(table, (slot, main[is_main][mask]), pieces.amount[is_main][mask])
+
+
+def _add(table: dict[int, Floats], start: int, values: Floats) -> None:
+    if start in table:
+        table[start] += values
+    else:
+        table[start] = values.copy()
