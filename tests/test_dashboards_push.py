@@ -155,7 +155,7 @@ def test_a_first_push_creates_everything_and_a_second_writes_nothing(
     assert {b["meta"]["folderUid"] for u, b in double.boards.items() if u.endswith("-zh")} == {
         "parktwin-zh"
     }
-    assert "13 write(s)" in first
+    assert "15 write(s)" in first
     datasource = double.datasources[DATASOURCE_UID]
     assert datasource["database"] == "park"  # database = bucket (DBRP)
     assert datasource["jsonData"]["httpHeaderName1"] == "Authorization"
