@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from parktwin.park.tariffs import Tariffs
+from parktwin.park.twin import Retention
 from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
 from tariffs.timeline import WINDOW_MS, Timeline
 from twin.model.topology import Flow, Topology
@@ -45,6 +46,22 @@ PRICE_OF: dict[Flow, int] = {
     Flow.GAS_M3: GAS,
     Flow.HEAT_GJ: HEAT,
 }
+
+
+# The cost ledger holds a row per band (and one unpriced) for every priced meter, several times
+# the period ledger's numbers: it keeps at most two local days of hours and two months of days,
+# whatever the twin's retention (a report's replay keeps 800 days of per-meter totals).
+COST_HOURS, COST_DAYS = 50, 62
+
+
+def cost_retention(retention: Retention) -> Retention:
+    """How many periods the cost ledger keeps, under the twin's retention."""
+    return Retention(
+        hours=min(retention.hours, COST_HOURS),
+        days=min(retention.days, COST_DAYS),
+        months=retention.months,
+        years=retention.years,
+    )
 
 
 @dataclass

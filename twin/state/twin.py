@@ -22,7 +22,7 @@ from parktwin.park.twin import TwinSettings
 from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
 from tariffs.bills import BillSet
 from twin.model.checkpoint import decode, encode
-from twin.model.costs import CostPlan, add_costs
+from twin.model.costs import CostPlan, add_costs, cost_retention
 from twin.model.counters import NEVER, Advance, advance, counter_delta, held_integral
 from twin.model.inputs import MonthlyInputs
 from twin.model.ledger import oldest_kept
@@ -159,6 +159,8 @@ class Twin:
         )
         if self.cost_plan is not None:
             self.state.costs = self.cost_plan.empty()
+        self._cost_retention = cost_retention(self.settings.retention)
+        self._cost_oldest: dict[Granularity, tuple[int, int]] = {}
         # Per granularity, the start and end of the latest period the calendar worked out.
         self._period: dict[Granularity, tuple[int, int]] = {}
         # Per granularity, a current period's start and the oldest period start kept with it.
@@ -212,7 +214,7 @@ class Twin:
             oldest = self._oldest_kept(state.watermark_ms)
             state.ledger.prune_before(oldest)
             if state.costs is not None:
-                state.costs.prune_before(oldest)
+                state.costs.prune_before(self._oldest_cost_kept())
 
     def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
         """Per granularity, the oldest period start the ledger keeps at this watermark, worked
@@ -228,6 +230,19 @@ class Twin:
             if kept is None or kept[0] != current:
                 start = oldest_kept(self.calendar, self.settings.retention, granularity, current)
                 kept = self._oldest[granularity] = (current, start)
+            oldest[granularity] = kept[1]
+        return oldest
+
+    def _oldest_cost_kept(self) -> dict[Granularity, int]:
+        """Per granularity, the oldest period start the cost ledger keeps (``cost_retention``),
+        from the current periods ``_oldest_kept`` has just worked out."""
+        oldest = {}
+        for granularity in GRANULARITIES:
+            current = self._oldest[granularity][0]
+            kept = self._cost_oldest.get(granularity)
+            if kept is None or kept[0] != current:
+                start = oldest_kept(self.calendar, self._cost_retention, granularity, current)
+                kept = self._cost_oldest[granularity] = (current, start)
             oldest[granularity] = kept[1]
         return oldest
 
