@@ -152,3 +152,25 @@ def test_reads_split_anywhere_decode_the_same(
     assert [(m.topic, m.payload, m.qos, m.mid) for m in messages] == [
         (topic, payload, qos, packet_id if qos else 0) for topic, payload, qos, packet_id in sent
     ]
+
+
+class SliceRecorder(bytes):
+    """A read buffer that records the length of every slice taken of it."""
+
+    slices: list[int]
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def,override]
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(len(self))
+            self.slices.append(stop - start)
+        return super().__getitem__(key)
+
+
+def test_properties_are_read_from_the_packets_own_bytes_not_a_copy_of_the_read() -> None:
+    user_property = b"\x26" + encode_string("site") + encode_string("north")
+    one = publish_with_properties("parks/p1/t", b'{"ts": 1}', 1, user_property)
+    data = SliceRecorder(one * 2000)
+    data.slices = []
+    messages, _, _, consumed = decode_all(data)
+    assert consumed == len(data) and len(messages) == 2000
+    assert max(data.slices) <= len(one)  # never a slice reaching back to the read's start

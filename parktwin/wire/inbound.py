@@ -8,25 +8,35 @@ decoded in full. Section numbers refer to the OASIS MQTT Version 5.0 standard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from parktwin.wire.packets import (
+    ACK_PROPERTIES,
+    CORRELATION_DATA,
+    MAX_PACKET_SIZE,
+    MESSAGE_EXPIRY_INTERVAL,
+    PAYLOAD_FORMAT_INDICATOR,
+    PROPERTY_TYPES,
     PUBLISH,
+    PUBLISH_PROPERTIES,
     PUBREL,
     REASON_STRING,
     SUBACK,
+    SUBSCRIPTION_IDENTIFIER,
+    TOPIC_ALIAS,
+    USER_PROPERTY,
     ConnAck,
     Disconnect,
     MalformedPacket,
+    PacketTooLarge,
     PingResp,
-    PropertyValue,
+    ProtocolError,
     PubAck,
+    TopicAliasInvalid,
     decode_packet,
     decode_properties,
     decode_varint,
 )
-
-TOPIC_ALIAS = 0x23
 
 
 @dataclass(slots=True)
@@ -59,11 +69,31 @@ class PubRel:
 InboundPacket = ConnAck | SubAck | PubAck | PubRel | PingResp | Disconnect
 
 
+@dataclass(slots=True)
+class InboundLimits:
+    """What one connection told the broker it accepts (its CONNECT), and the topic aliases the
+    broker set on it (3.3.2.3.4): they live as long as the connection."""
+
+    maximum_packet_size: int = MAX_PACKET_SIZE
+    topic_alias_maximum: int = 0
+    topic_aliases: dict[int, str] = field(default_factory=dict)
+
+
+def packet_size(data: bytes, pos: int = 0) -> int | None:
+    """The whole size of the packet starting at ``pos``, from its fixed header (2.1.1); None
+    while the header itself is incomplete."""
+    found = decode_varint(data, pos + 1)
+    if found is None:
+        return None
+    length, start = found
+    return start - pos + length
+
+
 def decode_suback(body: bytes) -> SubAck:
     """A SUBACK's packet id, properties and reason codes (3.9.2, 3.9.3)."""
     if len(body) < 3:
         raise MalformedPacket("SUBACK shorter than three bytes")
-    properties, pos = decode_properties(body, 2)
+    properties, pos = decode_properties(body, 2, allowed=ACK_PROPERTIES)
     if pos >= len(body):
         raise MalformedPacket("SUBACK without reason codes")
     reason = properties.get(REASON_STRING, "")
@@ -82,22 +112,100 @@ def _decode_other(first_byte: int, body: bytes) -> InboundPacket:
     return decode_packet(first_byte, body)
 
 
-def _publish_properties(data: bytes, pos: int, end: int) -> int:
-    """Skip a PUBLISH's properties; refuse a topic alias, which we never allow (3.3.2.3.4)."""
-    properties: dict[int, PropertyValue]
-    properties, pos = decode_properties(data[:end], pos)
-    if TOPIC_ALIAS in properties:
-        raise MalformedPacket("topic alias sent to a client that allows none")
-    return pos
+def _skip_string(data: bytes, pos: int, end: int) -> int:
+    """The position after the UTF-8 string at ``pos``, checked in place (1.5.4)."""
+    if pos + 2 > end:
+        raise MalformedPacket("PUBLISH property ends inside a string length")
+    stop = pos + 2 + (data[pos] << 8 | data[pos + 1])
+    if stop > end:
+        raise MalformedPacket("PUBLISH property string beyond its end")
+    raw = data[pos + 2 : stop]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedPacket("PUBLISH property string is not valid UTF-8") from None
+    if b"\x00" in raw:
+        raise MalformedPacket("PUBLISH property string contains U+0000")
+    return stop
+
+
+def _publish_properties(data: bytes, pos: int, stop: int) -> tuple[int, int]:
+    """Check a PUBLISH's properties (3.3.2.3) in place, in ``data[pos:stop]``; return where the
+    payload starts and the Topic Alias (0 if none). Nothing is kept: a subscriber needs no
+    content type or user property, and Message Expiry is the broker's to apply (it forwards
+    the time left, 3.3.2.3.3)."""
+    found = decode_varint(data, pos)
+    if found is None or found[1] > stop:
+        raise MalformedPacket("PUBLISH ends inside its property length")
+    length, pos = found
+    end = pos + length
+    if end > stop:
+        raise MalformedPacket("PUBLISH property length beyond its end")
+    alias = 0
+    seen = 0
+    while pos < end:
+        identifier = data[pos]
+        pos += 1
+        if identifier == USER_PROPERTY:
+            pos = _skip_string(data, _skip_string(data, pos, end), end)
+            continue
+        if identifier not in PUBLISH_PROPERTIES:
+            if identifier in PROPERTY_TYPES:
+                raise ProtocolError(f"property 0x{identifier:02X} is not allowed in PUBLISH")
+            raise MalformedPacket(f"unknown property 0x{identifier:02X}")
+        if identifier == SUBSCRIPTION_IDENTIFIER:  # one per matching subscription: may repeat
+            found = decode_varint(data, pos)
+            if found is None or found[1] > end:
+                raise MalformedPacket("PUBLISH ends inside a subscription identifier")
+            if found[0] == 0:
+                raise ProtocolError("subscription identifier 0")
+            pos = found[1]
+            continue
+        if seen >> identifier & 1:
+            raise ProtocolError(f"property 0x{identifier:02X} given twice")
+        seen |= 1 << identifier
+        if identifier == PAYLOAD_FORMAT_INDICATOR:
+            if pos >= end or data[pos] > 1:
+                raise ProtocolError("payload format indicator other than 0 or 1")
+            pos += 1
+        elif identifier == MESSAGE_EXPIRY_INTERVAL:
+            pos += 4
+        elif identifier == TOPIC_ALIAS:
+            if pos + 2 > end:
+                raise MalformedPacket("PUBLISH ends inside its topic alias")
+            alias = data[pos] << 8 | data[pos + 1]
+            if alias == 0:
+                raise TopicAliasInvalid("topic alias 0")
+            pos += 2
+        elif identifier == CORRELATION_DATA:
+            if pos + 2 > end:
+                raise MalformedPacket("PUBLISH ends inside its correlation data")
+            pos += 2 + (data[pos] << 8 | data[pos + 1])
+        else:  # content type, response topic
+            pos = _skip_string(data, pos, end)
+        if pos > end:
+            raise MalformedPacket("PUBLISH property beyond the property length")
+    return end, alias
 
 
 def decode_inbound(
-    data: bytes, messages: list[Message], packets: list[InboundPacket], qos2_ids: set[int]
+    data: bytes,
+    messages: list[Message],
+    packets: list[InboundPacket],
+    qos2_ids: set[int],
+    limits: InboundLimits | None = None,
 ) -> int:
     """Decode every complete packet at the start of ``data`` into ``messages`` (PUBLISH) and
     ``packets`` (the rest), in order within each list, adding the ids of QoS 2 messages to
     ``qos2_ids`` (they are acknowledged differently); return the bytes consumed (the rest is the
-    start of a packet whose end has not arrived)."""
+    start of a packet whose end has not arrived).
+
+    ``limits`` (defaults: no size limit, no topic aliases) are enforced as soon as a packet's
+    fixed header has arrived. Raises ``MalformedPacket`` (or one of its kinds) and only that.
+    """
+    if limits is None:
+        limits = InboundLimits()
+    max_size = limits.maximum_packet_size
     pos, end = 0, len(data)
     while end - pos >= 2:
         first = data[pos]
@@ -109,6 +217,11 @@ def decode_inbound(
                 break
             length, start = found
         stop = start + length
+        if stop - pos > max_size:
+            raise PacketTooLarge(
+                f"a {stop - pos}-byte packet (type {first >> 4}) exceeds our maximum packet "
+                f"size of {max_size} bytes"
+            )
         if stop > end:
             break
         if first & 0xF0 == PUBLISH:
@@ -122,26 +235,48 @@ def decode_inbound(
                 mid = data[topic_end] << 8 | data[topic_end + 1]
                 if mid == 0:
                     raise MalformedPacket("PUBLISH at QoS 1 or 2 with packet id 0")
-                if qos == 2:
-                    qos2_ids.add(mid)
                 body = topic_end + 2
             else:
+                if first & 0x08:
+                    raise MalformedPacket("PUBLISH at QoS 0 with DUP set")  # 3.3.1.1
                 if topic_end + 1 > stop:
                     raise MalformedPacket("PUBLISH ends inside its header")
                 mid = 0
                 body = topic_end
+            alias = 0
             if data[body] == 0:
                 body += 1
             else:
-                body = _publish_properties(data, body, stop)
+                body, alias = _publish_properties(data, body, stop)
             try:
                 topic = data[start + 2 : topic_end].decode("utf-8")
             except UnicodeDecodeError:
                 raise MalformedPacket("topic name is not valid UTF-8") from None
-            if not topic:
-                raise MalformedPacket("PUBLISH without a topic name")
+            if alias:
+                topic = _aliased(limits, alias, topic)
+            elif not topic:
+                raise ProtocolError("PUBLISH without a topic name or topic alias")
+            if "\x00" in topic or "+" in topic or "#" in topic:
+                raise MalformedPacket(f"topic name {topic!r} has a wildcard or U+0000")
+            if qos == 2:
+                qos2_ids.add(mid)
             messages.append(Message(topic, data[body:stop], qos, mid, bool(first & 1)))
         else:
             packets.append(_decode_other(first, data[start:stop]))
         pos = stop
     return pos
+
+
+def _aliased(limits: InboundLimits, alias: int, topic: str) -> str:
+    """The topic a Topic Alias stands for; a topic name given with it sets it (3.3.2.3.4)."""
+    if alias > limits.topic_alias_maximum:
+        raise TopicAliasInvalid(
+            f"topic alias {alias} above the maximum of {limits.topic_alias_maximum} we allow"
+        )
+    if topic:
+        limits.topic_aliases[alias] = topic
+        return topic
+    known = limits.topic_aliases.get(alias)
+    if known is None:
+        raise ProtocolError(f"topic alias {alias} used before it was set")
+    return known

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 MAX_PACKET_ID = 65535
 MAX_REMAINING_LENGTH = 268_435_455  # the largest four-byte variable byte integer (1.5.5)
+MAX_PACKET_SIZE = MAX_REMAINING_LENGTH + 5  # with its first byte and a four-byte length
 
 CONNECT, CONNACK, PUBLISH, PUBACK = 0x10, 0x20, 0x30, 0x40
 PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK = 0x50, 0x60, 0x70, 0x80, 0x90
@@ -72,11 +73,19 @@ REASON_NAMES = MappingProxyType(
 )
 
 # Property identifiers (2.2.2.2) and how their values are encoded.
+PAYLOAD_FORMAT_INDICATOR = 0x01
+MESSAGE_EXPIRY_INTERVAL = 0x02
+CONTENT_TYPE = 0x03
+RESPONSE_TOPIC = 0x08
+CORRELATION_DATA = 0x09
+SUBSCRIPTION_IDENTIFIER = 0x0B
 SESSION_EXPIRY_INTERVAL = 0x11
 ASSIGNED_CLIENT_IDENTIFIER = 0x12
 SERVER_KEEP_ALIVE = 0x13
 REASON_STRING = 0x1F
 RECEIVE_MAXIMUM = 0x21
+TOPIC_ALIAS_MAXIMUM = 0x22
+TOPIC_ALIAS = 0x23
 MAXIMUM_QOS = 0x24
 RETAIN_AVAILABLE = 0x25
 USER_PROPERTY = 0x26
@@ -93,6 +102,15 @@ PROPERTY_TYPES = MappingProxyType(
     }
 )  # fmt: skip
 
+# The properties each packet a client reads may carry (2.2.2.2); any other is a protocol error.
+PUBLISH_PROPERTIES = frozenset((0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x23, 0x26))
+CONNACK_PROPERTIES = frozenset(
+    (0x11, 0x12, 0x13, 0x15, 0x16, 0x1A, 0x1C, 0x1F, 0x21, 0x22, 0x24, 0x25, 0x26, 0x27, 0x28,
+     0x29, 0x2A)
+)  # fmt: skip
+ACK_PROPERTIES = frozenset((REASON_STRING, USER_PROPERTY))  # PUBACK ... PUBCOMP, SUBACK
+DISCONNECT_PROPERTIES = frozenset((0x11, 0x1C, REASON_STRING, USER_PROPERTY))
+
 PropertyValue = int | str | bytes | list[tuple[str, str]]
 
 
@@ -106,7 +124,28 @@ class MqttError(Exception):
 
 
 class MalformedPacket(MqttError):
-    """The broker sent bytes that are not a valid MQTT 5.0 packet for a publishing client."""
+    """The broker sent bytes that are not a valid MQTT 5.0 packet for this client. The only
+    error the decoders raise; ``reason_code`` is what our DISCONNECT tells the broker (4.13)."""
+
+    reason_code = 0x81
+
+
+class ProtocolError(MalformedPacket):
+    """A well-formed packet the protocol forbids here (a property twice, one out of place)."""
+
+    reason_code = 0x82
+
+
+class TopicAliasInvalid(MalformedPacket):
+    """A Topic Alias of 0, above the maximum we allow, or unknown (3.3.2.3.4)."""
+
+    reason_code = 0x94
+
+
+class PacketTooLarge(MalformedPacket):
+    """A packet larger than the Maximum Packet Size we sent in CONNECT (3.1.2.11.4)."""
+
+    reason_code = 0x95
 
 
 class Refused(MqttError):
@@ -263,9 +302,13 @@ def encode_connect(
     password: bytes | None = None,
     will: Will | None = None,
     receive_maximum: int | None = None,
+    maximum_packet_size: int | None = None,
+    topic_alias_maximum: int = 0,
 ) -> bytes:
     """A v5 CONNECT (3.1). A session expiry of 0 ends the session with the connection;
-    ``receive_maximum`` bounds the QoS 1 and 2 messages the broker sends us unacknowledged."""
+    ``receive_maximum`` bounds the QoS 1 and 2 messages the broker sends us unacknowledged,
+    ``maximum_packet_size`` the size of any packet it sends us (it drops larger messages for
+    us, 3.1.2.11.4), ``topic_alias_maximum`` the topic aliases it may use (0: none)."""
     if not 0 <= keepalive_s <= 0xFFFF:
         raise ValueError(f"keep alive {keepalive_s} s is not within 0..65535")
     flags = 0x02 if clean_start else 0
@@ -286,6 +329,14 @@ def encode_connect(
         if not 0 < receive_maximum <= MAX_PACKET_ID:
             raise ValueError(f"receive maximum {receive_maximum} is not within 1..65535")
         properties += bytes((RECEIVE_MAXIMUM,)) + receive_maximum.to_bytes(2, "big")
+    if maximum_packet_size is not None:
+        if not 0 < maximum_packet_size <= MAX_PACKET_SIZE:
+            raise ValueError(f"maximum packet size {maximum_packet_size} is out of range")
+        properties += bytes((MAXIMUM_PACKET_SIZE,)) + maximum_packet_size.to_bytes(4, "big")
+    if topic_alias_maximum:
+        if not 0 < topic_alias_maximum <= MAX_PACKET_ID:
+            raise ValueError(f"topic alias maximum {topic_alias_maximum} is not within 0..65535")
+        properties += bytes((TOPIC_ALIAS_MAXIMUM,)) + topic_alias_maximum.to_bytes(2, "big")
     parts = [
         encode_string("MQTT"),
         bytes((5, flags)),
@@ -369,66 +420,81 @@ def decode_varint(data: bytes, pos: int) -> tuple[int, int] | None:
     raise MalformedPacket("variable byte integer longer than four bytes")
 
 
-def _take(data: bytes, pos: int, size: int) -> tuple[bytes, int]:
-    end = pos + size
-    if end > len(data):
+def _take(data: bytes, pos: int, size: int, end: int) -> tuple[bytes, int]:
+    stop = pos + size
+    if stop > end:
         raise MalformedPacket("packet ends inside a field")
-    return data[pos:end], end
+    return data[pos:stop], stop
 
 
-def _take_binary(data: bytes, pos: int) -> tuple[bytes, int]:
-    length, pos = _take(data, pos, 2)
-    return _take(data, pos, int.from_bytes(length, "big"))
+def _take_binary(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
+    if pos + 2 > end:
+        raise MalformedPacket("packet ends inside a field")
+    return _take(data, pos + 2, data[pos] << 8 | data[pos + 1], end)
 
 
-def _take_string(data: bytes, pos: int) -> tuple[str, int]:
-    raw, pos = _take_binary(data, pos)
+def _take_string(data: bytes, pos: int, end: int) -> tuple[str, int]:
+    raw, pos = _take_binary(data, pos, end)
     try:
-        return raw.decode("utf-8"), pos
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedPacket("string is not valid UTF-8") from None
+    if "\x00" in text:
+        raise MalformedPacket("string contains U+0000")  # 1.5.4 [MQTT-1.5.4-2]
+    return text, pos
 
 
-def _take_property(data: bytes, pos: int, kind: int) -> tuple[PropertyValue, int]:
+def _take_property(data: bytes, pos: int, kind: int, end: int) -> tuple[PropertyValue, int]:
     if kind in (BYTE, TWO, FOUR):
-        raw, pos = _take(data, pos, {BYTE: 1, TWO: 2, FOUR: 4}[kind])
+        raw, pos = _take(data, pos, {BYTE: 1, TWO: 2, FOUR: 4}[kind], end)
         return int.from_bytes(raw, "big"), pos
     if kind == VARINT:
         found = decode_varint(data, pos)
-        if found is None:
+        if found is None or found[1] > end:
             raise MalformedPacket("packet ends inside a variable byte integer")
         return found
     if kind == BINARY:
-        return _take_binary(data, pos)
+        return _take_binary(data, pos, end)
     if kind == STRING:
-        return _take_string(data, pos)
-    key, pos = _take_string(data, pos)
-    value, pos = _take_string(data, pos)
+        return _take_string(data, pos, end)
+    key, pos = _take_string(data, pos, end)
+    value, pos = _take_string(data, pos, end)
     return [(key, value)], pos
 
 
-def decode_properties(data: bytes, pos: int) -> tuple[dict[int, PropertyValue], int]:
-    """A property list (2.2.2) at ``pos``: identifier to value; user properties as pairs."""
+def decode_properties(
+    data: bytes, pos: int, end: int | None = None, allowed: frozenset[int] | None = None
+) -> tuple[dict[int, PropertyValue], int]:
+    """A property list (2.2.2) at ``pos`` of a packet ending at ``end`` (the end of ``data``
+    when None): identifier to value; user properties as pairs. Read in place: a packet in a
+    large read costs no copy of the read. A property outside ``allowed`` (the packet's own,
+    2.2.2.2), or one given twice that may appear once, is a protocol error."""
+    if end is None:
+        end = len(data)
     found = decode_varint(data, pos)
-    if found is None:
+    if found is None or found[1] > end:
         raise MalformedPacket("packet ends inside the property length")
     length, pos = found
-    end = pos + length
-    if end > len(data):
+    stop = pos + length
+    if stop > end:
         raise MalformedPacket("property length beyond the end of the packet")
     properties: dict[int, PropertyValue] = {}
-    while pos < end:
+    while pos < stop:
         identifier = data[pos]
         kind = PROPERTY_TYPES.get(identifier)
         if kind is None:
             raise MalformedPacket(f"unknown property 0x{identifier:02X}")
-        value, pos = _take_property(data[:end], pos + 1, kind)
+        if allowed is not None and identifier not in allowed:
+            raise ProtocolError(f"property 0x{identifier:02X} is not allowed in this packet")
+        value, pos = _take_property(data, pos + 1, kind, stop)
         previous = properties.get(identifier)
-        if isinstance(previous, list) and isinstance(value, list):
-            previous.extend(value)
-        else:
+        if previous is None:
             properties[identifier] = value
-    return properties, end
+        elif isinstance(previous, list) and isinstance(value, list):
+            previous.extend(value)
+        elif identifier != SUBSCRIPTION_IDENTIFIER:
+            raise ProtocolError(f"property 0x{identifier:02X} given twice")
+    return properties, stop
 
 
 def _reason_string(properties: dict[int, PropertyValue]) -> str:
@@ -440,7 +506,12 @@ def decode_connack(body: bytes) -> ConnAck:
     """The variable header of a CONNACK (3.2.2)."""
     if len(body) < 2:
         raise MalformedPacket("CONNACK shorter than two bytes")
-    properties, _ = decode_properties(body, 2) if len(body) > 2 else ({}, 2)
+    if body[0] & 0xFE:
+        raise MalformedPacket("CONNACK with reserved flags set")  # 3.2.2.1
+    if len(body) > 2:
+        properties, _ = decode_properties(body, 2, allowed=CONNACK_PROPERTIES)
+    else:
+        properties = {}
     return ConnAck(bool(body[0] & 1), body[1], properties)
 
 
@@ -451,7 +522,7 @@ def decode_puback(body: bytes) -> PubAck:
     packet_id = int.from_bytes(body[:2], "big")
     if len(body) == 2:
         return PubAck(packet_id)
-    properties, _ = decode_properties(body, 3) if len(body) > 3 else ({}, 3)
+    properties, _ = decode_properties(body, 3, allowed=ACK_PROPERTIES) if len(body) > 3 else ({}, 3)
     return PubAck(packet_id, body[2], _reason_string(properties))
 
 
@@ -459,7 +530,9 @@ def decode_disconnect(body: bytes) -> Disconnect:
     """A DISCONNECT from the broker (3.14.2): reason 0 if left out."""
     if not body:
         return Disconnect()
-    properties, _ = decode_properties(body, 1) if len(body) > 1 else ({}, 1)
+    properties, _ = (
+        decode_properties(body, 1, allowed=DISCONNECT_PROPERTIES) if len(body) > 1 else ({}, 1)
+    )
     return Disconnect(body[0], _reason_string(properties))
 
 
