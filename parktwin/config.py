@@ -46,6 +46,12 @@ class MqttSettings(Section):
     keepalive_s: int = Field(default=30, ge=5)
     # Unacknowledged messages the broker may send us at once (MQTT v5 Receive Maximum).
     receive_maximum: int = Field(default=20000, ge=1, le=65535)
+    # The largest packet the broker may send us (MQTT v5 Maximum Packet Size): it drops larger
+    # messages for us instead of stalling the stream (assumed: telemetry is far below 1 MiB).
+    # Brokers we ship set the same max_packet_size for what they accept (deploy/mosquitto).
+    max_packet_size_bytes: int = Field(default=1024**2, ge=128, le=268_435_460)
+    # Topic aliases the broker may use towards us (MQTT v5 Topic Alias Maximum; 0: none).
+    topic_alias_maximum: int = Field(default=0, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _password_file(self) -> MqttSettings:

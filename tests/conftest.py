@@ -2,11 +2,13 @@
 
 Each server runs from Debian's package in a temporary folder and is stopped afterwards. Under CI
 (CI=true) a missing binary fails the test run; on a developer's machine it skips with the command
-that installs it. Nothing here is a mock.
+that installs it. Nothing here is a mock; ``ScriptedPeer`` plays a broker's side by hand for the
+protocol's corners, and says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
 import os
@@ -18,7 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -408,3 +410,73 @@ def require_poppler() -> None:
     """pdftoppm and pdftotext (Debian's poppler-utils) check the PDF reports."""
     for name in ("pdftoppm", "pdftotext", "pdffonts"):
         require_binary(name)
+
+
+class ScriptedPeer:
+    """The broker's side of one MQTT connection, written by hand: a loopback TCP server whose
+    test reads the client's packets and writes whatever bytes it chooses (well-formed or not).
+    For the protocol's corners a real broker will not show on demand; everything else runs
+    against mosquitto."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._accepted: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def start(self) -> None:
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await self._accepted.put((reader, writer))
+
+        self._server = await asyncio.start_server(accept, "127.0.0.1", 0, limit=1 << 20)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def accept(self, timeout_s: float = 5.0) -> None:
+        """Wait for the client's next connection; it becomes the one read and written."""
+        async with asyncio.timeout(timeout_s):
+            self.reader, self.writer = await self._accepted.get()
+
+    async def read_packet(self, timeout_s: float = 5.0) -> bytes:
+        """The client's next whole packet, fixed header included."""
+        assert self.reader is not None
+        async with asyncio.timeout(timeout_s):
+            head = await self.reader.readexactly(2)
+            length, shift, byte = head[1] & 0x7F, 7, head[1]
+            while byte & 0x80:
+                byte = (await self.reader.readexactly(1))[0]
+                head += bytes((byte,))
+                length |= (byte & 0x7F) << shift
+                shift += 7
+            return head + await self.reader.readexactly(length)
+
+    async def read_until_closed(self, timeout_s: float = 5.0) -> bytes:
+        """Everything the client sends until it closes the connection."""
+        assert self.reader is not None
+        async with asyncio.timeout(timeout_s):
+            return await self.reader.read()
+
+    def send(self, data: bytes) -> None:
+        assert self.writer is not None
+        self.writer.write(data)
+
+    def drop(self) -> None:
+        """Close the current connection from the broker's side."""
+        if self.writer is not None:
+            self.writer.transport.abort()
+
+    async def stop(self) -> None:
+        self.drop()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+@pytest.fixture
+async def scripted_peer() -> AsyncIterator[ScriptedPeer]:
+    peer = ScriptedPeer()
+    await peer.start()
+    yield peer
+    await peer.stop()

@@ -142,9 +142,9 @@ async def test_own_publishes_wait_for_the_brokers_receive_maximum(
         async with subscribed(strict_mosquitto, f"s-{park_id}", "x/#") as s:
             for i in range(100):
                 s.publish(topic, b"%d" % i)
-            assert len(s._outbox) == 90
+            assert len(s.session.outbox) == 90
             received = await receive(listener, 100)
-            assert s.publishes_dropped == 0 and not s._outbox
+            assert s.publishes_dropped == 0 and not s.session.outbox
         listener.ack([m.mid for m in received])
     assert [m.payload for m in received] == [b"%d" % i for i in range(100)]
 

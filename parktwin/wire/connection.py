@@ -3,7 +3,14 @@
 The simulator's publisher and the collectors' intake are subclasses; each adds what it sends
 and how it reads its packets (``_consume``). The first error (a refusal, a malformed packet, a
 lost connection, a DISCONNECT from the broker) is kept, every waiter is woken to raise it, and
-the transport is dropped: an error is raised by the next call, never lost.
+the transport is dropped: an error is raised by the next call, never lost. A protocol error of
+the broker's (``MalformedPacket`` and its kinds) is answered with DISCONNECT and its reason code
+first (4.13).
+
+Reads are framed here: a packet that spans reads is kept as a list of its chunks until its whole
+size (known from its fixed header) has come, then joined once; so a packet costs one copy,
+whatever the number of reads, and the subclass's decoder (which enforces the Maximum Packet Size
+we sent) has refused an oversized one as soon as its header arrived.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import TypeVar
 
 from parktwin.config import MqttSettings
 from parktwin.mqtt import tls_context
+from parktwin.wire.inbound import packet_size
 from parktwin.wire.packets import (
     MAX_PACKET_ID,
     PINGREQ_PACKET,
@@ -26,6 +34,7 @@ from parktwin.wire.packets import (
     PingResp,
     ServerDisconnected,
     encode_disconnect,
+    reason_name,
 )
 
 log = logging.getLogger(__name__)
@@ -54,12 +63,18 @@ class MqttConnection(asyncio.Protocol):
         self._closing = False
         self._connack: asyncio.Future[ConnAck] = self._loop.create_future()
         self._closed: asyncio.Future[None] = self._loop.create_future()
-        self._partial = b""  # the start of a packet whose rest has not arrived yet
+        # The start of a packet whose rest has not arrived yet: its chunks, their size, and the
+        # packet's whole size once its fixed header is in (None before).
+        self._chunks: list[bytes | memoryview] = []
+        self._buffered = 0
+        self._needed: int | None = None
         self._keepalive_s = 0.0
         self._last_write = 0.0
+        self._last_read = 0.0
         self._ping_sent_at: float | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
-        self._reading_paused = False
+        self._reading_paused = False  # by the subclass, to bound what waits for its owner
+        self._peeking = False  # reading resumed for one read, to see that the broker lives
         self._packet_ids = bytearray(MAX_PACKET_ID + 1)  # 1 where one of our packet ids is in use
         self._next_id = 1
 
@@ -136,14 +151,32 @@ class MqttConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if QUICKACK is not None and self._socket is not None:
             self._socket.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        if self._partial:
-            data = self._partial + data
+        self._last_read = self._loop.time()
+        if self._chunks:
+            self._chunks.append(data)
+            self._buffered += len(data)
+            if self._needed is not None and self._buffered < self._needed:
+                return
+            data = b"".join(self._chunks)
+            self._chunks = []
         try:
             consumed = self._consume(data)
         except MalformedPacket as exc:
             self._fail(exc)
             return
-        self._partial = data[consumed:] if consumed < len(data) else b""
+        if consumed < len(data):
+            rest = memoryview(data)[consumed:]  # no copy: the read's buffer is kept instead
+            self._chunks = [rest]
+            self._buffered = len(rest)
+            try:
+                self._needed = packet_size(rest)
+            except MalformedPacket as exc:
+                self._fail(exc)
+                return
+        if self._peeking:
+            self._peeking = False
+            if self._reading_paused and self._transport is not None:
+                self._transport.pause_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._closing:
@@ -172,8 +205,23 @@ class MqttConnection(asyncio.Protocol):
             return False
         return True
 
+    def _pause_reading(self) -> None:
+        """Stop reading from the socket (the owner has enough waiting)."""
+        if not self._reading_paused:
+            self._reading_paused = True
+            if self._transport is not None and not self._peeking:
+                self._transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            if self._transport is not None and not self._peeking:
+                self._transport.resume_reading()
+
     def _fail(self, error: MqttError) -> None:
-        """Keep the first error, wake every waiter to raise it, drop the connection."""
+        """Keep the first error, wake every waiter to raise it, drop the connection (after a
+        DISCONNECT with the reason when the broker broke the protocol, 4.13)."""
+        first = self._error is None
         if self._error is None:
             self._error = error
             log.debug("MQTT connection failed: %s", error)
@@ -182,8 +230,18 @@ class MqttConnection(asyncio.Protocol):
             self._connack.exception()  # retrieved here, so asyncio does not warn when unawaited
         self._wake()
         self._stop_pings()
-        if self._transport is not None:
-            self._transport.abort()
+        self._chunks = []
+        transport = self._transport
+        if transport is None:
+            return
+        if first and isinstance(error, MalformedPacket) and not transport.is_closing():
+            log.error("closing the MQTT connection with DISCONNECT %s: %s",
+                      reason_name(error.reason_code), error)  # fmt: skip
+            transport.write(encode_disconnect(error.reason_code))
+            transport.pause_reading()
+            transport.close()  # sends what is buffered, the DISCONNECT last, then closes
+        else:
+            transport.abort()
 
     def _check(self) -> None:
         if self._error is not None:
@@ -199,21 +257,27 @@ class MqttConnection(asyncio.Protocol):
             self._ping_timer = None
 
     def _keep_alive(self) -> None:
-        """Ping when nothing was sent for half the keep alive; give up when no answer comes
-        (unless we stopped reading, and so cannot see the answer)."""
+        """Ping when nothing was sent for half the keep alive; give up when nothing at all
+        comes from the broker within the keep alive after a ping (a PINGRESP, or any packet:
+        the PINGRESP may queue behind them). While reading is paused, each ping resumes it
+        for one read, so that a silent broker is found dead all the same (3.1.2.10)."""
         now = self._loop.time()
-        if self._ping_sent_at is not None and now - self._ping_sent_at >= self._keepalive_s:
-            if not self._reading_paused:
-                self._fail(ConnectionLost(f"no PINGRESP within {self._keepalive_s:g} s"))
-                return
-            self._ping_sent_at = None
+        sent_at = self._ping_sent_at
+        if sent_at is not None and self._last_read >= sent_at:
+            self._ping_sent_at = sent_at = None  # the broker spoke since: it is alive
+        if sent_at is not None and now - sent_at >= self._keepalive_s:
+            self._fail(ConnectionLost(f"no PINGRESP within {self._keepalive_s:g} s"))
+            return
         if (
-            self._ping_sent_at is None
+            sent_at is None
             and now - self._last_write >= self._keepalive_s / 2
             and self._transport is not None
         ):
             self._write(PINGREQ_PACKET)
             self._ping_sent_at = now
+            if self._reading_paused and not self._peeking:
+                self._peeking = True
+                self._transport.resume_reading()
         self._schedule_ping()
 
 

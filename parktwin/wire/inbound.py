@@ -79,7 +79,7 @@ class InboundLimits:
     topic_aliases: dict[int, str] = field(default_factory=dict)
 
 
-def packet_size(data: bytes, pos: int = 0) -> int | None:
+def packet_size(data: bytes | memoryview, pos: int = 0) -> int | None:
     """The whole size of the packet starting at ``pos``, from its fixed header (2.1.1); None
     while the header itself is incomplete."""
     found = decode_varint(data, pos + 1)

@@ -406,7 +406,7 @@ def encode_disconnect(reason_code: int = 0) -> bytes:
 # --- decoding -------------------------------------------------------------------------------
 
 
-def decode_varint(data: bytes, pos: int) -> tuple[int, int] | None:
+def decode_varint(data: bytes | memoryview, pos: int) -> tuple[int, int] | None:
     """The variable byte integer at ``pos`` and the position after it; None if incomplete."""
     value = 0
     for shift in (0, 7, 14, 21):
