@@ -8,7 +8,10 @@ and reading messages in bursts.
 The client is ``parktwin.wire.subscriber``, not aiomqtt: on this path paho's packet decoding and
 aiomqtt's hand-over took three quarters of a collector's CPU (docs/performance.md). Message ids
 belong to one connection; acknowledgements for an earlier connection are dropped, and the broker
-redelivers those messages instead.
+redelivers those messages instead. Its own QoS 1 publishes are kept in one ``OutboundSession``
+across connections and sent again after a reconnect. A broker that lost our session (restarted
+without persistence, a failover) is logged as an error and counted (``sessions_lost``); the
+intake subscribes on every connection, which restores the subscription.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from parktwin.backoff import backoff_s
 from parktwin.config import MqttSettings
 from parktwin.wire.inbound import Message
 from parktwin.wire.packets import MqttError
-from parktwin.wire.subscriber import Subscriber, open_subscriber
+from parktwin.wire.subscriber import OutboundSession, Subscriber, open_subscriber
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class Intake:
         self.subscriptions = list(subscriptions)
         self.generation = 0
         self.reconnects = 0
+        self.session = OutboundSession()
         self._client: Subscriber | None = None
         self._subscribed = False
         self._rng = random.Random()
@@ -70,7 +74,9 @@ class Intake:
         left = False
         while True:
             try:
-                async with open_subscriber(self.settings, self.client_id) as client:
+                async with open_subscriber(
+                    self.settings, self.client_id, session=self.session
+                ) as client:
                     self.generation += 1
                     self._client = client
                     self._subscribed = False
@@ -93,6 +99,11 @@ class Intake:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
                         await stop.wait()
+
+    @property
+    def sessions_lost(self) -> int:
+        """Connections whose broker had lost the session we had (CONNACK session present 0)."""
+        return self.session.sessions_lost
 
     def ack(self, generation: int, mids: Sequence[int]) -> None:
         """Acknowledge messages of connection ``generation``, if it is still the current one."""

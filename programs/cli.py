@@ -535,6 +535,7 @@ def run_command(
     """Run the collectors and the twin in one process (the default deployment)."""
     from collectors.metrics import CollectorMetrics
     from collectors.service import Collector
+    from parktwin.metrics import IntakeMetrics
     from programs.lifecycle import run_until_stopped
     from programs.wiring import attach_alerts, attach_reports, twin_service
 
@@ -547,6 +548,7 @@ def run_command(
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
+    service.registry.register(IntakeMetrics(collector.intake, "collector"))
 
     async def both(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:

@@ -11,8 +11,11 @@ import pytest
 from conftest import Mosquitto, free_port
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from prometheus_client import CollectorRegistry
 
 from parktwin.config import MqttSettings
+from parktwin.intake import Intake
+from parktwin.metrics import IntakeMetrics, render
 from parktwin.mqtt import make_client
 from parktwin.wire import subscriber as subscriber_module
 from parktwin.wire.connection import ConnectionLost
@@ -191,3 +194,43 @@ async def test_an_unreachable_broker_is_a_connection_error() -> None:
     with pytest.raises(ConnectionLost, match=r"cannot connect to 127\.0\.0\.1"):
         async with open_subscriber(settings, "nobody"):
             pass
+
+
+async def test_a_broker_that_lost_our_session_is_counted_and_subscribed_again(
+    own_mosquitto: Mosquitto, park_id: str
+) -> None:
+    """SIGKILL loses what mosquitto had not saved (it saves at shutdown and every 30 min):
+    our persistent session is gone when it comes back."""
+    topic = f"parks/{park_id}/devices/m1/telemetry"
+    intake = Intake(MqttSettings(port=own_mosquitto.port), f"c-{park_id}", [f"parks/{park_id}/#"])
+    received: list[bytes] = []
+
+    async def handle(burst: list[Message], generation: int, _: int) -> None:
+        received.extend(m.payload for m in burst)
+        intake.ack(generation, [m.mid for m in burst if m.mid])
+
+    async def nothing() -> None:
+        pass
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(intake.run(stop, handle, nothing))
+    try:
+        async with asyncio.timeout(10):
+            while not intake.connected:
+                await asyncio.sleep(0.02)
+        own_mosquitto.kill()
+        own_mosquitto.start()
+        async with asyncio.timeout(30):
+            while not (intake.connected and intake.generation == 2):
+                await asyncio.sleep(0.05)
+        await publish(own_mosquitto, topic, [b"after"])
+        async with asyncio.timeout(10):
+            while received != [b"after"]:
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await running
+    assert intake.sessions_lost == 1
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(IntakeMetrics(intake, "collector"))
+    assert b"parktwin_collector_mqtt_sessions_lost_total 1.0" in render(registry)

@@ -26,6 +26,7 @@ from collectors.mapping.encode import wire_formats
 from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from parktwin.config import Settings
+from parktwin.metrics import IntakeMetrics
 from parktwin.park.model import Park
 from programs.demo.broker import Broker, embedded_broker, named_broker
 from programs.demo.storage import NullWriter, influx_answers, storage_notice
@@ -156,6 +157,7 @@ async def run_demo(options: DemoOptions, stop: asyncio.Event) -> DemoReport:
         twin.registry.register(
             CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
         )
+        twin.registry.register(IntakeMetrics(collector.intake, "collector"))
         where = "embedded mosquitto" if broker.embedded else "broker"
         out.write(f"demo: {where} on {broker.host}:{broker.port}; state in {folder}/\n")
         out.write(storage_notice(stored, settings.influx, str(folder)) + "\n")

@@ -37,6 +37,7 @@ from parktwin.influx.factory import make_writer
 from parktwin.influx.influxql import QueryError
 from parktwin.influx.writer import PointWriter, WriteError
 from parktwin.intake import Intake
+from parktwin.metrics import IntakeMetrics
 from parktwin.park.model import Park
 from parktwin.periods import Granularity
 from parktwin.validation import Limits
@@ -127,6 +128,7 @@ class TwinService:
         )
         self.registry = registry or CollectorRegistry(auto_describe=False)
         self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
+        self.registry.register(IntakeMetrics(self.intake, "twin"))
         self._writer = writer or make_writer(settings.influx)
         self._listeners: list[SnapshotListener] = []
         self._alerts_shown: AlertsShown = list
