@@ -31,6 +31,11 @@ class TlsSettings(Section):
     insecure: bool = False  # skip host name check; for test certificates only
 
 
+# The largest MQTT packet the brokers we ship accept and our clients take (assumed: a device's
+# telemetry message is a few kB; 1 MiB leaves room for batches and Sparkplug B births).
+MAX_PACKET_SIZE_BYTES = 1024**2
+
+
 class MqttSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
@@ -49,7 +54,7 @@ class MqttSettings(Section):
     # The largest packet the broker may send us (MQTT v5 Maximum Packet Size): it drops larger
     # messages for us instead of stalling the stream (assumed: telemetry is far below 1 MiB).
     # Brokers we ship set the same max_packet_size for what they accept (deploy/mosquitto).
-    max_packet_size_bytes: int = Field(default=1024**2, ge=128, le=268_435_460)
+    max_packet_size_bytes: int = Field(default=MAX_PACKET_SIZE_BYTES, ge=128, le=268_435_460)
     # Topic aliases the broker may use towards us (MQTT v5 Topic Alias Maximum; 0: none).
     topic_alias_maximum: int = Field(default=0, ge=0, le=65535)
 

@@ -37,9 +37,11 @@ from helpers import (
 
 from collectors.service import Collector
 from collectors.spool import Spool
-from parktwin.config import MqttSettings
+from parktwin.config import MAX_PACKET_SIZE_BYTES, MqttSettings
 from parktwin.contract import topics
+from parktwin.demo.broker import mosquitto_config
 from parktwin.mqtt import make_client
+from parktwin.wire.packets import encode_connect, encode_string, encode_varint
 
 pytestmark = pytest.mark.integration
 
@@ -157,32 +159,49 @@ class CollectorProcess:
         self.process.send_signal(number)
         return self.process.wait(timeout=60)
 
+    def peak_rss_bytes(self) -> int:
+        """The most memory the running process has held (VmHWM, Linux)."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
     def stop_quietly(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
 
 
-@pytest.fixture
-def collector_process(
-    mosquitto: Mosquitto, own_influxdb: InfluxDB1, park_id: str, tmp_path: Path
-) -> Iterator[CollectorProcess]:
-    park_file = tmp_path / "park.yaml"
+def collector_env(
+    park_id: str, mqtt_port: int, influx: InfluxDB1, folder: Path, client_id: str
+) -> dict[str, str]:
+    """The environment of a collector process with its own park file and spool in ``folder``
+    and a persistent session under ``client_id``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    park_file = folder / "park.yaml"
     park_file.write_text(SMALL_PARK.format(park_id=park_id))
-    env = {
+    return {
         "PARKTWIN_PARK_FILE": str(park_file),
         "PARKTWIN_MQTT__HOST": "127.0.0.1",
-        "PARKTWIN_MQTT__PORT": str(mosquitto.port),
-        "PARKTWIN_MQTT__CLIENT_ID": f"collector-{park_id}",  # the same session every run
-        "PARKTWIN_INFLUX__URL": own_influxdb.url,
+        "PARKTWIN_MQTT__PORT": str(mqtt_port),
+        "PARKTWIN_MQTT__CLIENT_ID": client_id,
+        "PARKTWIN_INFLUX__URL": influx.url,
         "PARKTWIN_INFLUX__DATABASE": DATABASE,
         "PARKTWIN_INFLUX__TIMEOUT_S": "2",
-        "PARKTWIN_SPOOL__FOLDER": str(tmp_path / "spool"),
+        "PARKTWIN_SPOOL__FOLDER": str(folder / "spool"),
         "PARKTWIN_COLLECTOR__FLUSH_INTERVAL_S": "0.1",
         "PARKTWIN_COLLECTOR__MAX_FUTURE_S": str(10 * 365 * 86400),
         "PARKTWIN_COLLECTOR__RETRY_INITIAL_S": "0.1",
         "PARKTWIN_COLLECTOR__RETRY_MAX_S": "1",
     }
+
+
+@pytest.fixture
+def collector_process(
+    mosquitto: Mosquitto, own_influxdb: InfluxDB1, park_id: str, tmp_path: Path
+) -> Iterator[CollectorProcess]:
+    # The same client id every run: the same session.
+    env = collector_env(park_id, mosquitto.port, own_influxdb, tmp_path, f"collector-{park_id}")
     process = CollectorProcess(tmp_path, env)
     yield process
     process.stop_quietly()
@@ -369,3 +388,126 @@ async def test_a_full_spool_holds_acks_keeps_its_batches_and_drains_when_the_dat
     with Spool(Path(str(settings.spool.folder)) / park_id, settings.spool.max_bytes) as spool:
         assert (spool.recovery.truncated_records, spool.recovery.dropped_bytes) == (0, 0)
         assert spool.pending_batches == 0
+
+
+# -- one device sends a huge message ---------------------------------------------------------
+
+
+async def publish_raw(port: int, topic: str, payload_bytes: int) -> bytes:
+    """Publish one ``payload_bytes`` message at QoS 1 as a misbehaving device would, streaming
+    it in 1 MiB writes (the test holds 1 MiB, not the message); what the broker answered
+    (PUBACK), or b"" when it closed the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(encode_connect(f"big-{uuid.uuid4().hex[:8]}"))
+        await asyncio.wait_for(reader.read(64), 5)  # CONNACK
+        encoded = encode_string(topic)
+        length = len(encoded) + 3 + payload_bytes
+        writer.write(bytes((0x32,)) + encode_varint(length) + encoded + b"\x00\x01\x00")
+        chunk = b"x" * (1 << 20)
+        for _ in range(payload_bytes // len(chunk)):
+            writer.write(chunk)
+            await writer.drain()
+        return await asyncio.wait_for(reader.read(64), 60)
+    except (ConnectionError, OSError):
+        return b""
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("broker_limit", ["shipped", "none"])
+async def test_a_100_mb_message_neither_stalls_the_collector_nor_swells_it(
+    own_influxdb: InfluxDB1, park_id: str, tmp_path: Path, broker_limit: str
+) -> None:
+    """ "shipped": the configuration the project ships refuses the message at the broker.
+    "none": a broker without a limit of its own (max_packet_size at mosquitto's largest) takes
+    it, and then drops it for the collector, whose CONNECT said 1 MiB at most."""
+    extra = "max_packet_size 268435455\n" if broker_limit == "none" else ""
+    broker = Mosquitto.create(tmp_path / "broker", extra)
+    broker.start()
+    try:
+        env = collector_env(park_id, broker.port, own_influxdb, tmp_path, f"c-{park_id}")
+        collector = CollectorProcess(tmp_path, env)
+        await asyncio.to_thread(collector.start)
+        try:
+            park = small_park(park_id)
+            before, after = readings_for(park, 2)[0::2], readings_for(park, 2)[1::2]
+            mqtt = MqttSettings(port=broker.port)
+            await publish_like_a_device(mqtt, park_id, before)
+            await wait_for_all(own_influxdb, before, 30)
+            topic = topics.telemetry(park_id, before[0].device_id)
+            answer = await publish_raw(broker.port, topic, 100 * 1024**2)
+            # The shipped broker closes the device's connection; the other acknowledges.
+            assert answer[:1] == (b"" if broker_limit == "shipped" else b"\x40")
+            sent_at = time.monotonic()
+            await publish_like_a_device(mqtt, park_id, after)
+            await wait_for_all(own_influxdb, before + after, 10)
+            stored_after_s = time.monotonic() - sent_at
+            peak = collector.peak_rss_bytes()
+        finally:
+            collector.stop_quietly()
+    finally:
+        broker.kill()
+    assert stored_after_s < 10
+    assert peak < 300 * 1024**2, f"peak RSS {peak / 1024**2:.0f} MiB"
+    assert stored_pairs(own_influxdb) == once_each(before + after)
+
+
+def test_the_brokers_we_ship_refuse_what_our_clients_refuse() -> None:
+    shipped = (Path(__file__).parent.parent / "deploy/mosquitto/mosquitto.conf").read_text()
+    line = f"max_packet_size {MAX_PACKET_SIZE_BYTES}"
+    assert line in shipped.splitlines()
+    assert line in mosquitto_config(1883, Path("/tmp"), run_as=None).splitlines()
+    assert MqttSettings().max_packet_size_bytes == MAX_PACKET_SIZE_BYTES
+
+
+# -- scale-out: collectors on one shared subscription ----------------------------------------
+
+
+async def test_a_collector_of_a_shared_group_killed_and_restarted_under_its_id_loses_nothing(
+    mosquitto: Mosquitto, own_influxdb: InfluxDB1, park_id: str, tmp_path: Path
+) -> None:
+    """With persistent sessions, a dead member's share of a shared subscription stays queued
+    for its client id, and the others do not take it over: restarting it under the same id is
+    what recovers it (docs/scaling.md)."""
+    park = small_park(park_id)
+    readings = readings_for(park, 200)  # 1,200 readings in two halves
+    first, second = readings[:600], readings[600:]
+    group = {"PARKTWIN_MQTT__SHARED_GROUP": f"g-{park_id}"}
+    members = [
+        CollectorProcess(
+            tmp_path / name,
+            collector_env(
+                park_id, mosquitto.port, own_influxdb, tmp_path / name, f"{name}-{park_id}"
+            )
+            | group,
+        )
+        for name in ("a", "b")
+    ]
+    mqtt = MqttSettings(port=mosquitto.port)
+    try:
+        for member in members:
+            await asyncio.to_thread(member.start)
+        stream = asyncio.create_task(publish_like_a_device(mqtt, park_id, first, 3.0))
+        async with asyncio.timeout(30):
+            while len(await asyncio.to_thread(stored_pairs, own_influxdb)) < 100:
+                await asyncio.sleep(0.05)
+        killed = await asyncio.to_thread(members[0].signal, signal.SIGKILL)
+        assert killed == -signal.SIGKILL
+        await stream
+        await publish_like_a_device(mqtt, park_id, second)
+        # Its share waits in its session: the survivor alone does not store everything.
+        await asyncio.sleep(3.0)
+        waiting = once_each(readings) - await asyncio.to_thread(stored_pairs, own_influxdb)
+        assert waiting, "the dead member's share was taken over (no longer needs a restart)"
+        await asyncio.to_thread(members[0].start)
+        await wait_for_all(own_influxdb, readings, 60)
+        for member in members:
+            assert await asyncio.to_thread(member.signal, signal.SIGTERM) == 0
+    finally:
+        for member in members:
+            member.stop_quietly()
+    assert stored_pairs(own_influxdb) == once_each(readings)
+    restarted = members[0].log.read_text()
+    received = int(restarted.split("messages received ")[1].split(",")[0])
+    assert received >= len(waiting)  # the restarted member took its own share back

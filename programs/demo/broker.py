@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from parktwin.config import MAX_PACKET_SIZE_BYTES
+
 INSTALL_HINT = "apt-get install -y mosquitto (or run scripts/setup.sh as root)"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -53,12 +55,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def mosquitto_config(
-    port: int, folder: Path, *, run_as: str | None, log_to_file: bool = True
+    port: int,
+    folder: Path,
+    *,
+    run_as: str | None,
+    log_to_file: bool = True,
+    max_packet_size_bytes: int = MAX_PACKET_SIZE_BYTES,
 ) -> str:
     """A loopback-only mosquitto configuration with persistence in ``folder``, as parktwin needs.
 
     ``run_as`` names the user mosquitto runs as (None: leave the line out, for a caller that
-    writes its own); ``log_to_file`` sends errors and warnings to ``folder/mosquitto.log``.
+    writes its own); ``log_to_file`` sends errors and warnings to ``folder/mosquitto.log``;
+    ``max_packet_size_bytes`` is the largest packet it takes from a client (a larger one
+    closes that client's connection), the same as our clients' ``mqtt.max_packet_size_bytes``.
     """
     return (
         f"listener {port} 127.0.0.1\n"
@@ -72,6 +81,7 @@ def mosquitto_config(
         + "max_inflight_messages 0\n"
         "max_queued_messages 0\n"
         "max_queued_bytes 0\n"
+        f"max_packet_size {max_packet_size_bytes}\n"
         "log_type error\nlog_type warning\n"
         + (f"log_dest file {folder}/mosquitto.log\n" if log_to_file else "")
     )
