@@ -159,6 +159,8 @@ class MqttConnection(asyncio.Protocol):
                 return
             data = b"".join(self._chunks)
             self._chunks = []
+            self._buffered = 0
+            self._needed = None
         try:
             consumed = self._consume(data)
         except MalformedPacket as exc:
@@ -231,6 +233,7 @@ class MqttConnection(asyncio.Protocol):
         self._wake()
         self._stop_pings()
         self._chunks = []
+        self._buffered = 0
         transport = self._transport
         if transport is None:
             return
