@@ -119,12 +119,13 @@ def drain(
     count: int,
     database: str | None = None,
     mapped: bool = False,
+    properties: bytes = b"\x00",
 ) -> Row:
     """Time one consumer over a backlog of ``count`` messages (see the module's docstring).
 
     With ``database``, the run ends when InfluxDB holds ``count`` points; otherwise when the
     consumer exits. ``mapped``: the backlog is Tasmota messages (a mapping of the park file)
-    instead of parktwin's own.
+    instead of parktwin's own. ``properties``: the v5 property list every message carries (none).
     """
     consumer = start()
     consumer.wait_ready()
@@ -136,7 +137,7 @@ def drain(
     else:
         messages = backlog(bench.park_id, bench.devices, count, base_ms)
         sent_ms = list(range(base_ms, base_ms + count))
-    asyncio.run(publish_all(bench.broker.port, messages, f"bench-pub-{name}"))
+    asyncio.run(publish_all(bench.broker.port, messages, f"bench-pub-{name}", properties))
     del messages
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()

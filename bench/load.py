@@ -70,14 +70,17 @@ def tasmota_backlog(
     return messages, sent_ms
 
 
-async def publish_all(port: int, messages: list[tuple[str, bytes]], client_id: str) -> None:
-    """Publish every message as fast as the broker acknowledges them."""
+async def publish_all(
+    port: int, messages: list[tuple[str, bytes]], client_id: str, properties: bytes = b"\x00"
+) -> None:
+    """Publish every message as fast as the broker acknowledges them, each with ``properties``
+    (a v5 property list as sent; none by default)."""
     settings = MqttSettings(port=port)
     async with open_publisher(settings, client_id, window=WINDOW) as publisher:
         for topic, payload in messages:
             if not publisher.has_room():
                 await publisher.wait_for_room()
-            publisher.publish(topic, payload)
+            publisher.publish(topic, payload, properties=properties)
         await publisher.drain(timeout_s=300)
 
 

@@ -6,7 +6,10 @@ and measures in the same run:
     on Tasmota messages through a mapping (issue #15: at most 2x a native message), a bare
     paho consumer (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT
     client (a tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a
-    naive collector (one InfluxDB write per message), with the ratios between them;
+    naive collector (one InfluxDB write per message), with the ratios between them; the
+    collector and the bare consumer on parktwin's client again with MQTT v5 properties on every
+    message (content type, payload format, a user property, as devices set them), against their
+    plain drain;
   - publish-to-queryable latency at a steady rate;
   - the collector's RSS before, during and after an InfluxDB outage;
   - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
@@ -15,6 +18,7 @@ Prints tables and writes them as CSV to bench/results/ (git-ignored).
 
     .venv/bin/python bench/run_all.py [--messages 200000] [--latency-rates 15000] [--skip-twin]
     .venv/bin/python bench/run_all.py --mapped-only --skip-twin --messages 50000
+    .venv/bin/python bench/run_all.py --drain-only --skip-twin --messages 100000
 """
 
 from __future__ import annotations
@@ -33,10 +37,22 @@ import ingest_suite
 import twin_tick
 from bench_park import write_park_file
 from consumers import start_bare, start_bare_wire, start_mosquitto_sub, start_naive
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from servers import InfluxDB1, Mosquitto
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEVICES = 10_000
+
+
+def v5_properties() -> bytes:
+    """What a device's message may carry (MQTT v5 3.3.2.3): payload format UTF-8, a content
+    type, a user property (mosquitto forwards them to the subscriber), as paho packs them."""
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.PayloadFormatIndicator = 1
+    properties.ContentType = "application/json"
+    properties.UserProperty = ("site", "north")
+    return bytes(properties.pack())
 
 
 def print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -80,6 +96,7 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     influx.start()
     bench = ingest_suite.Bench(folder, broker, influx, park.park.id, folder / "park.yaml", devices)
     sub, port, n = bench.subscription, broker.port, args.messages
+    v5 = v5_properties()
     out: dict[str, list[dict[str, Any]]] = {}
     try:
         consumers = folder / "consumers"
@@ -123,6 +140,21 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
                 bench, "bare_wire", lambda: start_bare_wire(consumers, port, sub, n), n
             ),
             ingest_suite.drain(
+                bench,
+                "bare_wire_v5_props",
+                lambda: start_bare_wire(consumers, port, sub, n),
+                n,
+                properties=v5,
+            ),
+            ingest_suite.drain(
+                bench,
+                "collector_v5_props",
+                lambda: bench.collector("throughput_v5", "bench-collector-v5"),
+                n,
+                "throughput_v5",
+                properties=v5,
+            ),
+            ingest_suite.drain(
                 bench, "mosquitto_sub", lambda: start_mosquitto_sub(consumers, port, sub, n), n
             ),
             ingest_suite.drain(
@@ -136,8 +168,12 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
         for row in drains:
             row["vs_bare"] = row["msg_per_s"] / rate["bare_paho"]
             row["collector_vs_this"] = rate["collector"] / row["msg_per_s"]
+            plain = row["consumer"].removesuffix("_v5_props")
+            row["vs_plain"] = row["msg_per_s"] / rate[plain]
         out["throughput"] = drains
         print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
+        if args.drain_only:
+            return out
         out["latency"] = [
             ingest_suite.latency(bench, rate, args.latency_s)
             for rate in sorted({args.rate, *args.latency_rates})
@@ -194,6 +230,7 @@ def main() -> None:
         action="store_true",
         help="only the collector on native and on mapped (Tasmota) messages, and their ratio",
     )
+    parser.add_argument("--drain-only", action="store_true", help="only the backlog drains")
     args = parser.parse_args()
     started = time.monotonic()
     print(

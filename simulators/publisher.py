@@ -88,8 +88,11 @@ class WindowedPublisher(MqttConnection):
     def has_room(self) -> bool:
         return self.sent - self.acked < self.window
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
-        """Queue one message for the next write; call only when ``has_room()``."""
+    def publish(
+        self, topic: str, payload: bytes, retain: bool = False, properties: bytes = b"\x00"
+    ) -> None:
+        """Queue one message for the next write; call only when ``has_room()``. ``properties``:
+        the PUBLISH's v5 property list as sent, its length first (none by default)."""
         if self._error is not None:
             raise self._error
         if self.sent - self.acked >= self.window:
@@ -101,9 +104,9 @@ class WindowedPublisher(MqttConnection):
             encoded = self._topics[topic] = encode_string(topic)
         if self.qos:
             packet_id = self._take_packet_id()
-            packet = encode_publish(encoded, payload, 1, packet_id, retain)
+            packet = encode_publish(encoded, payload, 1, packet_id, retain, properties)
         else:
-            packet = encode_publish(encoded, payload, 0, 0, retain)
+            packet = encode_publish(encoded, payload, 0, 0, retain, properties)
         if len(packet) > self._max_packet_size:
             if self.qos:
                 self._packet_ids[packet_id] = 0

@@ -69,6 +69,10 @@ class PubRel:
 InboundPacket = ConnAck | SubAck | PubAck | PubRel | PingResp | Disconnect
 
 
+# PUBLISH property lists remembered as checked, per connection (devices repeat theirs).
+KNOWN_PROPERTY_LISTS = 1024
+
+
 @dataclass(slots=True)
 class InboundLimits:
     """What one connection told the broker it accepts (its CONNECT), and the topic aliases the
@@ -77,6 +81,7 @@ class InboundLimits:
     maximum_packet_size: int = MAX_PACKET_SIZE
     topic_alias_maximum: int = 0
     topic_aliases: dict[int, str] = field(default_factory=dict)
+    known_properties: dict[bytes, int] = field(default_factory=dict)  # checked: their alias
 
 
 def packet_size(data: bytes | memoryview, pos: int = 0) -> int | None:
@@ -112,42 +117,66 @@ def _decode_other(first_byte: int, body: bytes) -> InboundPacket:
     return decode_packet(first_byte, body)
 
 
-def _skip_string(data: bytes, pos: int, end: int) -> int:
-    """The position after the UTF-8 string at ``pos``, checked in place (1.5.4)."""
-    if pos + 2 > end:
-        raise MalformedPacket("PUBLISH property ends inside a string length")
-    stop = pos + 2 + (data[pos] << 8 | data[pos + 1])
-    if stop > end:
-        raise MalformedPacket("PUBLISH property string beyond its end")
-    raw = data[pos + 2 : stop]
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedPacket("PUBLISH property string is not valid UTF-8") from None
+def _check_string(raw: bytes) -> None:
+    """A UTF-8 string's bytes are well-formed and hold no U+0000 (1.5.4)."""
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedPacket("PUBLISH property string is not valid UTF-8") from None
     if b"\x00" in raw:
         raise MalformedPacket("PUBLISH property string contains U+0000")
-    return stop
 
 
-def _publish_properties(data: bytes, pos: int, stop: int) -> tuple[int, int]:
+def _publish_properties(
+    data: bytes, pos: int, stop: int, known: dict[bytes, int]
+) -> tuple[int, int]:
     """Check a PUBLISH's properties (3.3.2.3) in place, in ``data[pos:stop]``; return where the
     payload starts and the Topic Alias (0 if none). Nothing is kept: a subscriber needs no
     content type or user property, and Message Expiry is the broker's to apply (it forwards
-    the time left, 3.3.2.3.3)."""
-    found = decode_varint(data, pos)
-    if found is None or found[1] > stop:
-        raise MalformedPacket("PUBLISH ends inside its property length")
-    length, pos = found
+    the time left, 3.3.2.3.3). Strings are sliced one by one (they are short) and checked by
+    ``isascii`` first; the loop is written out because it runs for every such message.
+
+    Checking is a pure function of the property bytes, and a device sends the same ones with
+    every message: ``known`` maps property lists already checked to their Topic Alias, so
+    that a repeat costs one slice and one lookup (bounded to ``KNOWN_PROPERTY_LISTS``)."""
+    length = data[pos]
+    if length < 0x80:
+        pos += 1
+    else:
+        found = decode_varint(data, pos)
+        if found is None or found[1] > stop:
+            raise MalformedPacket("PUBLISH ends inside its property length")
+        length, pos = found
     end = pos + length
     if end > stop:
         raise MalformedPacket("PUBLISH property length beyond its end")
+    block = data[pos:end]
+    alias = known.get(block, -1)
+    if alias >= 0:
+        return end, alias
     alias = 0
     seen = 0
     while pos < end:
         identifier = data[pos]
         pos += 1
         if identifier == USER_PROPERTY:
-            pos = _skip_string(data, _skip_string(data, pos, end), end)
+            if pos + 2 > end:
+                raise MalformedPacket("PUBLISH ends inside a user property")
+            start = pos + 2
+            pos = start + (data[pos] << 8 | data[pos + 1])
+            if pos + 2 > end:
+                raise MalformedPacket("PUBLISH ends inside a user property")
+            raw = data[start:pos]
+            if not raw.isascii() or b"\x00" in raw:
+                _check_string(raw)
+            start = pos + 2
+            pos = start + (data[pos] << 8 | data[pos + 1])
+            if pos > end:
+                raise MalformedPacket("PUBLISH ends inside a user property")
+            raw = data[start:pos]
+            if not raw.isascii() or b"\x00" in raw:
+                _check_string(raw)
             continue
         if identifier not in PUBLISH_PROPERTIES:
             if identifier in PROPERTY_TYPES:
@@ -177,14 +206,20 @@ def _publish_properties(data: bytes, pos: int, stop: int) -> tuple[int, int]:
             if alias == 0:
                 raise TopicAliasInvalid("topic alias 0")
             pos += 2
-        elif identifier == CORRELATION_DATA:
+        else:  # content type and response topic (strings), correlation data (binary)
             if pos + 2 > end:
-                raise MalformedPacket("PUBLISH ends inside its correlation data")
-            pos += 2 + (data[pos] << 8 | data[pos + 1])
-        else:  # content type, response topic
-            pos = _skip_string(data, pos, end)
+                raise MalformedPacket("PUBLISH ends inside a property")
+            start = pos + 2
+            pos = start + (data[pos] << 8 | data[pos + 1])
+            if pos <= end and identifier != CORRELATION_DATA:
+                raw = data[start:pos]
+                if not raw.isascii() or b"\x00" in raw:
+                    _check_string(raw)
         if pos > end:
             raise MalformedPacket("PUBLISH property beyond the property length")
+    if len(known) >= KNOWN_PROPERTY_LISTS:
+        known.clear()
+    known[block] = alias
     return end, alias
 
 
@@ -212,10 +247,14 @@ def decode_inbound(
         length = data[pos + 1]
         start = pos + 2
         if length >= 0x80:
-            found = decode_varint(data, pos + 1)
-            if found is None:
-                break
-            length, start = found
+            if end - pos > 2 and data[pos + 2] < 0x80:  # two bytes: up to 16 kB, most packets
+                length = length & 0x7F | data[pos + 2] << 7
+                start = pos + 3
+            else:
+                found = decode_varint(data, pos + 1)
+                if found is None:
+                    break
+                length, start = found
         stop = start + length
         if stop - pos > max_size:
             raise PacketTooLarge(
@@ -247,7 +286,7 @@ def decode_inbound(
             if data[body] == 0:
                 body += 1
             else:
-                body, alias = _publish_properties(data, body, stop)
+                body, alias = _publish_properties(data, body, stop, limits.known_properties)
             try:
                 topic = data[start + 2 : topic_end].decode("utf-8")
             except UnicodeDecodeError:

@@ -355,19 +355,25 @@ def encode_connect(
 
 
 def encode_publish(
-    encoded_topic: bytes, payload: bytes, qos: int = 0, packet_id: int = 0, retain: bool = False
+    encoded_topic: bytes,
+    payload: bytes,
+    qos: int = 0,
+    packet_id: int = 0,
+    retain: bool = False,
+    properties: bytes = b"\x00",
 ) -> bytes:
-    """A v5 PUBLISH (3.3) without properties.
+    """A v5 PUBLISH (3.3).
 
     ``encoded_topic`` is ``encode_string(topic)``: a publisher encodes each topic once and sends
     it many times. ``packet_id`` (1..65535) is needed for QoS 1 and ignored for QoS 0.
+    ``properties`` is the property list as sent, its length first (none by default).
     """
     if qos:
         if not 0 < packet_id <= MAX_PACKET_ID:
             raise ValueError(f"packet id {packet_id} is not within 1..65535")
-        variable = encoded_topic + packet_id.to_bytes(2, "big") + b"\x00"
+        variable = encoded_topic + packet_id.to_bytes(2, "big") + properties
     else:
-        variable = encoded_topic + b"\x00"
+        variable = encoded_topic + properties
     length = len(variable) + len(payload)
     first = PUBLISH | qos << 1 | retain
     if length < 0x80:
