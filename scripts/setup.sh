@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
-# InfluxDB 1.x, VictoriaMetrics), Chromium for the twin view's test, poppler-utils and a CJK font
+# InfluxDB 1.x, VictoriaMetrics, and aedes from npm as a second MQTT broker), Chromium for the twin view's test, poppler-utils and a CJK font
 # for the PDF reports, python3-venv, and a virtualenv in .venv
 # with parktwin in it.
 # As root it installs missing Debian packages itself; otherwise it names the command to run.
@@ -19,6 +19,8 @@ have chromium || missing+=(chromium)  # the twin view's end-to-end test drives i
 have pdftoppm || missing+=(poppler-utils)  # the report tests turn PDFs into pages and text
 # The CJK TrueType font the PDF reports embed (reports/fonts.py).
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+have node || missing+=(nodejs)  # runs aedes, the second MQTT broker of the collectors' tests
+have npm || missing+=(npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 have python3 || missing+=(python3)
 
@@ -42,4 +44,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e '.[test]'
   touch "$stamp"
+fi
+
+# aedes, pinned by its package-lock.json, for the collectors' tests against a second broker.
+aedes=tests/brokers/aedes
+if [ ! -d "$aedes/node_modules" ] || [ "$aedes/package-lock.json" -nt "$aedes/node_modules" ]; then
+  npm ci --prefix "$aedes" --no-audit --no-fund --silent
+  touch "$aedes/node_modules"
 fi

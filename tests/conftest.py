@@ -175,6 +175,28 @@ class Mosquitto(ServerProcess):
 
 
 @dataclass
+class Aedes(ServerProcess):
+    """aedes (npm, tests/brokers/aedes): an MQTT v5 broker parktwin did not write, with
+    persistent sessions kept in memory and no shared subscriptions; ``scripts/setup.sh``
+    installs it."""
+
+    host: str = "127.0.0.1"
+
+    @classmethod
+    def create(cls, folder: Path) -> Aedes:
+        node = require_binary("node")
+        server = Path(__file__).resolve().parent / "brokers" / "aedes" / "server.mjs"
+        if not (server.parent / "node_modules" / "aedes").is_dir():
+            message = "aedes is not installed: run scripts/setup.sh"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        return cls(command=[node, str(server), str(port)], folder=folder, port=port)
+
+
+@dataclass
 class InfluxDB1(ServerProcess):
     """InfluxDB 1.x (Debian ships 1.6): the v1 /write endpoint and InfluxQL /query."""
 
@@ -274,6 +296,21 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def aedes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Aedes]:
+    server = Aedes.create(tmp_path_factory.mktemp("aedes"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(params=["mosquitto", "aedes"])
+def any_broker(request: pytest.FixtureRequest) -> Mosquitto | Aedes:
+    """Each MQTT v5 broker the collectors are tested against: mosquitto, then aedes."""
+    broker: Mosquitto | Aedes = request.getfixturevalue(request.param)
+    return broker
 
 
 @pytest.fixture

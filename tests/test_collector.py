@@ -1,5 +1,6 @@
 """The collector stores every accepted reading exactly once, refuses bad ones without harm,
-and acknowledges nothing before it is durable. Real mosquitto, InfluxDB and VictoriaMetrics."""
+and acknowledges nothing before it is durable. Real mosquitto, InfluxDB and VictoriaMetrics; the
+end-to-end cases also against aedes, a second MQTT v5 broker (docs/scaling.md, brokers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import InfluxDatabase, InfluxDB1, Mosquitto, VictoriaMetrics
+from conftest import Aedes, InfluxDatabase, InfluxDB1, Mosquitto, VictoriaMetrics
 from helpers import (
     BASE_TS_MS,
     Sent,
@@ -46,12 +47,12 @@ MEASUREMENTS = ("electricity", "gas", "occupancy")
 
 
 async def test_every_reading_is_stored_once_in_influxdb_v1(
-    mosquitto: Mosquitto, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
+    any_broker: Mosquitto | Aedes, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
 ) -> None:
     park = small_park(park_id)
     readings = readings_for(park, 40)
     settings = collector_settings(
-        mosquitto.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
+        any_broker.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
     )
     collector = Collector(park, settings)
     async with running(collector):
@@ -117,7 +118,7 @@ async def test_every_reading_is_stored_once_through_the_v2_write_api(
 
 
 async def test_bad_messages_go_to_the_dead_letter_topic_and_cost_no_good_reading(
-    mosquitto: Mosquitto, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
+    any_broker: Mosquitto | Aedes, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
 ) -> None:
     park = small_park(park_id)
     good = readings_for(park, 5)
@@ -131,7 +132,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_cost_no_good_reading
         (topics.telemetry(park_id, "occ-1"), b"\xff\x00\x01"),
     ]
     settings = collector_settings(
-        mosquitto.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
+        any_broker.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
     )
     letters: list[dict[str, object]] = []
     ready = asyncio.Event()
@@ -163,12 +164,12 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_cost_no_good_reading
 
 
 async def test_messages_published_while_the_collector_is_down_arrive_when_it_returns(
-    mosquitto: Mosquitto, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
+    any_broker: Mosquitto | Aedes, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
 ) -> None:
     park = small_park(park_id)
     readings = readings_for(park, 20)
     settings = collector_settings(
-        mosquitto.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
+        any_broker.port, tmp_path, {"api": "v1", "url": influxdb.url, "database": influxdb.name}
     )
     async with running(Collector(park, settings)):
         await publish(settings.mqtt, park_id, readings[:30])

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import Mosquitto, free_port
+from conftest import Aedes, Mosquitto, free_port
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from prometheus_client import CollectorRegistry
@@ -21,7 +21,7 @@ from parktwin.wire import subscriber as subscriber_module
 from parktwin.wire.connection import ConnectionLost
 from parktwin.wire.inbound import Message
 from parktwin.wire.packets import ServerDisconnected
-from parktwin.wire.subscriber import Subscriber, open_subscriber
+from parktwin.wire.subscriber import Subscriber, SubscribeRefused, open_subscriber
 
 
 async def publish(
@@ -234,3 +234,13 @@ async def test_a_broker_that_lost_our_session_is_counted_and_subscribed_again(
     registry = CollectorRegistry(auto_describe=False)
     registry.register(IntakeMetrics(intake, "collector"))
     assert b"parktwin_collector_mqtt_sessions_lost_total 1.0" in render(registry)
+
+
+async def test_a_broker_without_shared_subscriptions_refuses_a_group_with_its_reason(
+    aedes: Aedes, park_id: str
+) -> None:
+    """aedes says so in its CONNACK and refuses ``$share/`` with 0x9E: a collector of a shared
+    group stops with that reason instead of reading nothing (docs/scaling.md, brokers)."""
+    with pytest.raises(SubscribeRefused, match="0x9E shared subscriptions not supported"):
+        async with open_subscriber(MqttSettings(port=aedes.port), f"s-{park_id}") as s:
+            await s.subscribe([f"$share/g/parks/{park_id}/#"], 1, 10)
