@@ -165,11 +165,15 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
             ),
         ]
         rate = {row["consumer"]: row["msg_per_s"] for row in drains}
+        cpu = {row["consumer"]: row["cpu_s_per_1000"] for row in drains}
         for row in drains:
             row["vs_bare"] = row["msg_per_s"] / rate["bare_paho"]
             row["collector_vs_this"] = rate["collector"] / row["msg_per_s"]
             plain = row["consumer"].removesuffix("_v5_props")
             row["vs_plain"] = row["msg_per_s"] / rate[plain]
+            # Per CPU second of the consumer: what the properties cost it, whatever the broker
+            # and the publisher take of the shared cores (they bound msg/s on a 2-core machine).
+            row["cpu_vs_plain"] = cpu[plain] / row["cpu_s_per_1000"]
         out["throughput"] = drains
         print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
         if args.drain_only:
