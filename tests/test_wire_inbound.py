@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parktwin.wire.inbound import InboundPacket, Message, PubRel, SubAck, decode_inbound
+from parktwin.wire.inbound import (
+    InboundLimits,
+    InboundPacket,
+    Message,
+    PubRel,
+    SubAck,
+    decode_inbound,
+)
 from parktwin.wire.packets import (
     PUBREL,
     MalformedPacket,
@@ -174,3 +181,19 @@ def test_properties_are_read_from_the_packets_own_bytes_not_a_copy_of_the_read()
     messages, _, _, consumed = decode_all(data)
     assert consumed == len(data) and len(messages) == 2000
     assert max(data.slices) <= len(one)  # never a slice reaching back to the read's start
+
+
+def test_a_property_list_seen_before_decodes_the_same_and_a_bad_one_is_refused_every_time() -> None:
+    alias_set = b"\x23\x00\x02" + b"\x03" + encode_string("application/json")
+    limits = InboundLimits(topic_alias_maximum=4)
+    stream = publish_with_properties("a/b", b"1", 1, alias_set) + publish_with_properties(
+        "", b"2", 2, alias_set
+    )
+    for _ in range(2):  # the second time, both property lists are known to this connection
+        messages: list[Message] = []
+        decode_inbound(stream, messages, [], set(), limits)
+        assert [(m.topic, m.payload) for m in messages] == [("a/b", b"1"), ("a/b", b"2")]
+    bad = publish_with_properties("a/b", b"", 3, b"\x03\x00\x02\xff\xfe")  # not UTF-8
+    for _ in range(2):
+        with pytest.raises(MalformedPacket, match="not valid UTF-8"):
+            decode_inbound(bad, [], [], set(), limits)
