@@ -39,9 +39,9 @@ from collectors.service import Collector
 from collectors.spool import Spool
 from parktwin.config import MAX_PACKET_SIZE_BYTES, MqttSettings
 from parktwin.contract import topics
-from parktwin.demo.broker import mosquitto_config
 from parktwin.mqtt import make_client
 from parktwin.wire.packets import encode_connect, encode_string, encode_varint
+from programs.demo.broker import mosquitto_config
 
 pytestmark = pytest.mark.integration
 

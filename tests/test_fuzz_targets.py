@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from wire_harness import mixed_stream
+from helpers import mixed_stream
 
 FUZZ = Path(__file__).resolve().parent / "fuzz"
 

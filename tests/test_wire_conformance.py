@@ -15,12 +15,12 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from helpers import WireReader, mixed_stream, packet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from wire_harness import WireReader, mixed_stream, packet
 
 from parktwin.wire.inbound import (
     InboundLimits,

@@ -7,9 +7,9 @@ Each input is split into reads: its first byte seeds where the cuts fall, the re
 stream a broker sent. The reads go through ``MqttConnection.data_received`` (the bounded
 buffer) into ``decode_inbound`` (the subscriber's decoder, with a Maximum Packet Size of 4096 and
 topic aliases allowed). A malformed stream must end in ``MalformedPacket`` and nothing else, and
-the buffer must never hold more than one packet under the limit and one read;
-anything else is a crash libFuzzer reports with the input. tests/test_fuzz_targets.py runs it in
-CI for a bounded time, seeded with tests/wire_harness.py's stream of every packet kind.
+the buffer must never hold more than one packet under the limit and one read; anything else is a
+crash libFuzzer reports with the input. tests/test_fuzz_targets.py runs it in CI for a bounded
+time, seeded with ``mixed_stream`` (tests/helpers.py), every packet kind a subscriber reads.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
+    from parktwin.wire.connection import MqttConnection  # noqa: F401 (instrumented for helpers)
     from parktwin.wire.inbound import InboundLimits
     from parktwin.wire.packets import MalformedPacket
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from wire_harness import WireReader
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers
+from helpers import WireReader
 
 LIMIT = 4096
 
