@@ -9,6 +9,7 @@ protocol's corners, and says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -463,6 +464,7 @@ class ScriptedPeer:
         )
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self._closers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -499,6 +501,20 @@ class ScriptedPeer:
         assert self.writer is not None
         self.writer.write(data)
 
+    def close_on_eof(self) -> None:
+        """Close the current connection once the client has closed its side, as a broker does
+        after DISCONNECT (the client waits for that)."""
+        reader, writer = self.reader, self.writer
+        if reader is None or writer is None:
+            return
+
+        async def close() -> None:
+            with contextlib.suppress(OSError):
+                await reader.read()
+            writer.close()
+
+        self._closers.add(asyncio.get_running_loop().create_task(close()))
+
     def drop(self) -> None:
         """Close the current connection from the broker's side."""
         if self.writer is not None:
@@ -506,6 +522,8 @@ class ScriptedPeer:
 
     async def stop(self) -> None:
         self.drop()
+        for closer in self._closers:
+            closer.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

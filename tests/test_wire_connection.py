@@ -59,7 +59,10 @@ async def connected(
     playing = asyncio.create_task(broker())
     async with open_subscriber(settings_for(peer, **values), "c1", session=session) as client:
         await playing
-        yield client, seen[0]
+        try:
+            yield client, seen[0]
+        finally:
+            peer.close_on_eof()
 
 
 def big_publish(size: int) -> bytes:

@@ -130,16 +130,34 @@ class MqttConnection(asyncio.Protocol):
         self._fail(ConnectionLost("the connection was aborted"))
 
     async def close(self) -> None:
-        """Send what is queued and DISCONNECT (the will is discarded); wait for the end."""
+        """Send what is queued and DISCONNECT (the will is discarded); wait for the end.
+
+        Over TCP the connection is half-closed after DISCONNECT and the broker closes it once
+        it has read everything before (3.14.4): only then is every acknowledgement sent known
+        to be processed. Closing at once let mosquitto take a reconnection under the same
+        client id before it had read the last PUBACKs of the old one, and deliver those
+        messages again (tests/test_wire_subscriber.py, one run in ten under load)."""
         self._check()
         self._before_close()
         self._closing = True
         self._stop_pings()
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(encode_disconnect())
-            self._transport.close()
-        async with asyncio.timeout(CLOSE_TIMEOUT_S):
-            await self._closed
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(encode_disconnect())
+            if transport.can_write_eof():
+                transport.write_eof()
+                # Read on, or the broker's close is never seen; what still comes is dropped.
+                self._reading_paused = self._peeking = False
+                transport.resume_reading()
+            else:  # TLS: no half-close; close after the buffered bytes are written
+                transport.close()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self._closed
+        except TimeoutError:  # a broker need not close (it SHOULD): everything is sent
+            log.debug("the broker did not close within %g s of DISCONNECT", CLOSE_TIMEOUT_S)
+            if transport is not None:
+                transport.abort()
 
     # --- asyncio protocol callbacks --------------------------------------------------------
 
