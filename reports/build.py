@@ -13,6 +13,7 @@ from reports.model import Note, Report, as_float
 from reports.replay import Gathered
 from reports.sections.alerts import alerts_section
 from reports.sections.carbon import carbon_section
+from reports.sections.costs import costs_section
 from reports.sections.energy import energy_section
 from reports.sections.indicators import zero_green_section
 from reports.sections.per_mu import per_mu_section
@@ -38,8 +39,9 @@ def build_report(g: Gathered, enterprise: str | None = None) -> Report:
     calendar = g.replayed.twin.calendar
     energy, energy_heads = energy_section(g, enterprise)
     carbon, carbon_heads = carbon_section(g, enterprise)
-    sections = [energy, carbon]
-    headlines = energy_heads + carbon_heads
+    costs, cost_heads = costs_section(g, enterprise)
+    sections = [energy, *([costs] if costs is not None else []), carbon]
+    headlines = energy_heads + cost_heads + carbon_heads
     if enterprise is None:
         zero_green, zg_heads = zero_green_section(g)
         sections += zero_green

@@ -66,6 +66,7 @@ class AlertChange:
     fingerprint: str
     value: float | None
     limit: float | None
+    kind: str = ""  # the rule's kind (demand, budget, cost_budget, contract_demand...)
 
 
 async def alert_changes(
@@ -94,6 +95,7 @@ async def alert_changes(
                     fingerprint=str(item.get("fingerprint") or ""),
                     value=None if item.get("value") is None else float(item["value"]),
                     limit=None if item.get("limit") is None else float(item["limit"]),
+                    kind=str(item.get("kind") or ""),
                 )
             )
     changes.sort(key=lambda c: c.at_ms)

@@ -35,6 +35,39 @@ TABLE = MappingProxyType(
         "chart.daily": ("Electricity by day", "逐日用电量"),
         "chart.carriers": ("Energy by carrier", "分品种能耗"),
         "chart.carbon": ("Carbon account", "碳排放核算"),
+        # costs
+        "costs": ("Costs", "费用"),
+        "by_tariff_band": ("Electricity by tariff band", "分时段电量与电费"),
+        "tariff_band": ("Tariff band", "时段"),
+        "sharp": ("Sharp peak", "尖峰"),
+        "peak": ("Peak", "高峰"),
+        "flat": ("Flat", "平段"),
+        "valley": ("Valley", "低谷"),
+        "deep_valley": ("Deep valley", "深谷"),
+        "unpriced": ("Before the first tariff", "电价生效前"),
+        "cost": ("Cost", "费用"),
+        "mean_price": ("Mean price", "平均电价"),
+        "demand_15min": ("Peak 15-minute demand", "最大 15 分钟需量"),
+        "meter": ("Meter", "计量点"),
+        "window_start": ("Window start", "时段起点"),
+        "contracted_demand": ("Contracted demand", "合同需量"),
+        "of_contract": ("Of contract", "占合同需量"),
+        "excess_over_threshold": ("Excess over threshold", "超阈值需量"),
+        "cost_by_charge": ("Costs by month", "逐月费用"),
+        "energy_yuan": ("Energy", "电度电费"),
+        "basic_yuan": ("Basic charge", "基本电费"),
+        "gas_yuan": ("Gas", "燃气费"),
+        "heat_yuan": ("Heat", "热费"),
+        "carbon_yuan": ("Carbon", "碳成本"),
+        "green_yuan": ("Green certificates and premiums", "绿证与绿电溢价"),
+        "feed_in_revenue": ("Feed-in revenue", "上网电费收入"),
+        "total_cost": ("Total cost", "费用合计"),
+        "pv_savings_yuan": ("PV savings", "光伏节省"),
+        "bill_by_month": ("Electricity bill by month", "逐月电费账单"),
+        "basic_share": ("Share of the basic charge", "基本电费分摊比例"),
+        "peak_15min_demand": ("Peak 15-minute demand", "最大 15 分钟需量"),
+        "alert_cost": ("Cost", "费用"),
+        "alert_cost_basis": ("How the cost is known", "费用依据"),
         # sections
         "energy": ("Energy", "能源"),
         "carbon": ("Carbon", "碳排放"),
@@ -260,10 +293,48 @@ TABLE = MappingProxyType(
             "higher.",
             "需量按小时平均功率（每小时电量）计算，小时内的瞬时峰值更高。",
         ),
-        "note.no_tariff_bands": (
-            "Not yet measured: energy by tariff band and its cost (tariffs are not configured "
-            "in this version).",
-            "尚未计量：分时段电量与电费（本版本未配置电价）。",
+        "note.no_tariffs": (
+            "The park file sets no tariffs: no energy by tariff band and no costs.",
+            "园区文件未配置电价：无分时段电量与费用。",
+        ),
+        "note.bands_park": (
+            "The main meters' import by tariff band, priced on event time by the twin (as "
+            "/api/costs).",
+            "总表购电量按时段划分，由孪生体按事件时间计价（与 /api/costs 一致）。",
+        ),
+        "note.bands_enterprise": (
+            "The enterprise's own sub-meters by tariff band, from its own bill.",
+            "企业自有分表按时段划分的电量，取自其电费账单。",
+        ),
+        "note.demand_15min": (
+            "Demand: the highest 15-minute mean of the main meters together (fixed quarter "
+            "hours); the excess is what lies above the tariff's threshold (105 % of the "
+            "contract), charged once more.",
+            "需量为总表合计的最大 15 分钟平均功率（固定刻钟）；超出部分为高于阈值（合同需量的 "
+            "105%）的需量，加倍收取。",
+        ),
+        "note.costs_source": (
+            "Costs are the twin's own: its cost ledger over the replayed readings, the same "
+            "code as /api/costs and the tenant bills (parktwin bill).",
+            "费用取自孪生体自身：回放读数后的费用台账，与 /api/costs 及租户账单（parktwin bill）"
+            "同一代码。",
+        ),
+        "note.tariff": (
+            "Tariff from {from}: {source}.",
+            "电价自 {from} 起：{source}。",
+        ),
+        "note.tariff_example": (
+            "Tariff from {from}: {source} (example prices, not a current official figure).",
+            "电价自 {from} 起：{source}（示例价格，非现行官方价格）。",
+        ),
+        "note.pv_savings": (
+            "PV savings (PV used on site at the price of its band) are not in the total, which "
+            "already lacks that energy; the feed-in revenue is taken off the total.",
+            "光伏节省（自用光伏电量按所在时段电价计）不计入合计（合计已不含该电量）；上网电费收入从合计中扣除。",
+        ),
+        "note.basic_share": (
+            "The basic charge is shared in proportion to sub-metered kWh of the month.",
+            "基本电费按当月分表电量比例分摊。",
         ),
         "note.no_targets": (
             "No baseline or target year is set in the park file (twin.targets).",
@@ -304,8 +375,22 @@ TABLE = MappingProxyType(
             "来自孪生体写入 InfluxDB 的告警记录（alerts 表）；期末仍在告警的计至期末。",
         ),
         "note.alert_cost": (
-            "Not yet measured: what an alert cost (needs tariffs).",
-            "尚未计量：告警造成的费用（需要电价配置）。",
+            "Cost of an alert: for a contract demand alert, the excess of the window it warned "
+            "of over the contracted demand × the demand price; for a cost budget alert, the "
+            "period's cost over the budget.",
+            "告警费用：合同需量告警为所预警时段超出合同需量的部分 × 需量电价；费用预算告警为"
+            "该周期超出预算的费用。",
+        ),
+        "note.alert_cost_unknown": (
+            "What the other alerts cost is not known.",
+            "其他告警造成的费用未知。",
+        ),
+        "alert_cost.demand_excess": ("excess demand × demand price", "超需量 × 需量电价"),
+        "alert_cost.over_budget": ("cost over budget", "超出预算费用"),
+        "alert_cost.not_known": ("not known", "未知"),
+        "alert_cost.not_kept": (
+            "not known (the replay keeps the costs of 62 days)",
+            "未知（回放仅保留 62 天的费用）",
         ),
         "note.twin_points": (
             "The twin writes each month's running totals at every tick (twin_balance); its last "

@@ -2,7 +2,8 @@
 
 Cells are numbers (float or int), text, flags (pass/fail, None for unknown) or None (missing).
 Column and section titles are keys of ``reports.i18n``; a renderer translates them. A table
-with ``total`` gets a total row that adds up its summable columns (a SUM formula in XLSX).
+with ``total`` gets a total row that adds up its summable columns (a SUM formula in XLSX);
+ratio and sum columns are formulas over the row's own cells in XLSX.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Table:
     # Formula columns: column index -> (numerator column, denominator column, factor), written as
     # =numerator/denominator*factor in XLSX so a reader sees how the figure is made.
     ratios: dict[int, tuple[int, int, float]] = field(default_factory=dict)
+    # Formula columns that add up other columns of the row: column index -> (column, sign)
+    # terms, written as =C5+D5-E5 in XLSX; the row's value is the same sum, for the PDF.
+    sums: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

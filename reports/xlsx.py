@@ -44,6 +44,12 @@ def note_text(note: Note, lang: str) -> str:
     return text(note.key, lang, **note.values)
 
 
+def sum_formula(terms: tuple[tuple[int, int], ...], row: int) -> str:
+    """``=C5+D5-E5``: a row's columns added up with their signs."""
+    parts = [f"{'-' if sign < 0 else '+'}{get_column_letter(c + 1)}{row}" for c, sign in terms]
+    return "=" + "".join(parts).removeprefix("+")
+
+
 def write_table(sheet: Worksheet, row: int, table: Table, lang: str) -> int:
     """Write one table from ``row``; return the next free row."""
     sheet.cell(row, 1, text(table.key, lang)).font = BOLD
@@ -63,6 +69,8 @@ def write_table(sheet: Worksheet, row: int, table: Table, lang: str) -> int:
                 d = f"{get_column_letter(den + 1)}{row}"
                 factor_text = f"*{factor:g}" if factor != 1 else ""
                 sheet.cell(row, j, f'=IF({d}=0,"",{n}/{d}{factor_text})')
+            elif j - 1 in table.sums:
+                sheet.cell(row, j, sum_formula(table.sums[j - 1], row))
             else:
                 sheet.cell(row, j, cell_value(value, column, lang))
     last = row

@@ -6,7 +6,8 @@ Per quarter hour: grid import 20 kWh before 08:00, 40 until 20:00, 25 after; PV 
 occupancy 100 from 08:00 to 18:00. So a day imports 2,960 kWh, makes 160 kWh of PV and uses
 3,120 kWh; November (30 days) uses 93,600 kWh and 5,760 m³ of gas. The people counter is silent
 on 10 November; the flats meter is replaced on 20 November (counting on from 5 kWh). One alert
-fires on 3 November 10:00 and is resolved at 12:30. November 2025 imports 10 kWh a quarter hour.
+fires on 3 November 10:00 and is resolved at 12:30 (a contract demand and a cost budget alert
+too). A two-band tariff prices it. November 2025 imports 10 kWh a quarter hour.
 The twin's own KPI points of its last November tick (30 November 23:45) are stored too.
 """
 
@@ -53,6 +54,27 @@ devices:
 alerts:
   rules:
     - {{id: month-budget, kind: budget, place: park, period: month, budget_kwh: 100000}}
+    - {{id: day-cost, kind: cost_budget, place: park, period: day, budget_yuan: 2000,
+       predict: false}}
+    - {{id: contract, kind: contract_demand}}
+tariffs:
+  currency: CNY
+  versions:
+    - valid_from: 2025-01-01
+      source: "a simple two-band test tariff"
+      example: true
+      bands: {{peak: 1.0, valley: 0.4}}
+      seasons:
+        - name: all-year
+          months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+          weekday:
+            - {{from: "00:00", to: "08:00", band: valley}}
+            - {{from: "08:00", to: "20:00", band: peak}}
+            - {{from: "20:00", to: "24:00", band: valley}}
+      basic: {{kind: demand, price_yuan_per_kw_month: 40, contracted_kw: {{main: 150}}}}
+      feed_in_yuan_per_kwh: 0.4
+      gas_yuan_per_m3: 3.0
+      carbon_yuan_per_t: 100
 twin:
   financials:
     acme: {{'2026': {{tax_10k_yuan: 300, value_added_10k_yuan: 2000, revenue_10k_yuan: 9000,
@@ -70,6 +92,21 @@ NOVEMBER_PLANT_KWH = 30 * 4 * (12 * 30 + 12 * 10.0)  # 57,600
 NOVEMBER_FLATS_KWH = 30 * 96 * 5.0  # 14,400
 LAST_NOVEMBER_KWH = 30 * 96 * 10.0  # 28,800
 PEAK_KW = 200.0  # 10:00-14:00: 160 kWh imported + 40 kWh of PV an hour
+
+# The two-band tariff: peak 08:00-20:00 at 1.0 CNY/kWh, valley otherwise at 0.4; demand charge
+# 40 CNY/kW·month on a contract of 150 kW (105 % threshold, the excess charged once more).
+DAY_PEAK_KWH = 48 * 40.0  # 1,920 imported in the peak band a day
+DAY_VALLEY_KWH = 32 * 20 + 16 * 25.0  # 1,040
+NOVEMBER_PEAK_KWH = 30 * DAY_PEAK_KWH  # 57,600 → 57,600 CNY
+NOVEMBER_VALLEY_KWH = 30 * DAY_VALLEY_KWH  # 31,200 → 12,480 CNY
+PEAK_15MIN_KW = 160.0  # 40 kWh a quarter hour from 08:00 to 20:00
+# Above 157.5 kW (105 % of 150): 160 kW charged and the 2.5 kW excess once more.
+NOVEMBER_BASIC_YUAN = 160 * 40 + 2.5 * 40  # 6,500
+NOVEMBER_GAS_YUAN = 30 * 192 * 3.0  # 17,280
+# ACME's sub-meter: 30 kWh a quarter hour 08:00-20:00 (peak), 10 otherwise (valley); its gas;
+# its share of the basic charge: 57,600 of the 72,000 sub-metered kWh.
+ACME_PEAK_KWH, ACME_VALLEY_KWH = 30 * 48 * 30.0, 30 * 48 * 10.0  # 43,200, 14,400
+ACME_BASIC_YUAN = NOVEMBER_BASIC_YUAN * 57_600 / 72_000  # 5,200
 
 
 def report_park(park_id: str) -> Park:
@@ -127,9 +164,22 @@ def alert_lines(park_id: str) -> list[str]:
     resolved = _ms(datetime(2026, 11, 3, 12, 30, tzinfo=TZ))
     tags = f"alerts,park={park_id},place=park,rule=demand-limit,severity=critical"
     fields = 'summary="Grid import over 180 kW",value=200,limit=180,kind="demand",fingerprint="f1"'
+    # A contract demand alert in the window of 2 November 08:00 (160 kW: 10 kW over the
+    # contract) and a day's cost budget alert on 3 November (the day costs more than 2,000).
+    demand_at = _ms(datetime(2026, 11, 2, 8, 5, tzinfo=TZ))
+    demand_tags = f"alerts,park={park_id},place=park,rule=contract,severity=critical"
+    demand_fields = 'summary="demand",value=160,limit=150,kind="contract_demand",fingerprint="f2"'
+    budget_at = _ms(datetime(2026, 11, 3, 15, tzinfo=TZ))
+    budget_end = _ms(datetime(2026, 11, 4, tzinfo=TZ))
+    budget_tags = f"alerts,park={park_id},place=park,rule=day-cost,severity=critical"
+    budget_fields = 'summary="cost",value=2001,limit=2000,kind="cost_budget",fingerprint="f3"'
     return [
         f"{tags},state=firing {fields} {fired}",
         f"{tags},state=resolved {fields} {resolved}",
+        f"{demand_tags},state=firing {demand_fields} {demand_at}",
+        f"{demand_tags},state=resolved {demand_fields} {demand_at + 600_000}",
+        f"{budget_tags},state=firing {budget_fields} {budget_at}",
+        f"{budget_tags},state=resolved {budget_fields} {budget_end}",
     ]
 
 

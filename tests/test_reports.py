@@ -26,10 +26,18 @@ from matplotlib.image import imread
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from report_month import (
+    ACME_BASIC_YUAN,
+    ACME_PEAK_KWH,
+    ACME_VALLEY_KWH,
     DAY_IMPORT_KWH,
+    NOVEMBER_BASIC_YUAN,
     NOVEMBER_GAS_M3,
+    NOVEMBER_GAS_YUAN,
     NOVEMBER_IMPORT_KWH,
     NOVEMBER_KWH,
+    NOVEMBER_PEAK_KWH,
+    NOVEMBER_VALLEY_KWH,
+    PEAK_15MIN_KW,
     PEAK_KW,
     TZ,
     november,
@@ -124,6 +132,7 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
     assert book.sheetnames == [
         "Summary",
         "Energy",
+        "Costs",
         "Carbon",
         "Zero-carbon park (1+5)",
         "Green park (GB T 36132)",
@@ -162,6 +171,30 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
     assert peak["Highest day"][2] == pytest.approx(DAY_IMPORT_KWH + 160)
     _, months = table(energy, "By month")
     assert months["2026-11"][1] == pytest.approx(NOVEMBER_KWH)
+    # The two-band tariff, by hand: 57,600 kWh at peak (1.0), 31,200 in the valley (0.4).
+    header, bands = table(energy, "Electricity by tariff band")
+    assert header == ["Tariff band", "Electricity (kWh)", "Cost (CNY)", "Mean price (CNY/kWh)"]
+    assert bands["Peak"][1:3] == [pytest.approx(NOVEMBER_PEAK_KWH), pytest.approx(57_600)]
+    assert bands["Valley"][1:3] == [pytest.approx(NOVEMBER_VALLEY_KWH), pytest.approx(12_480)]
+    assert evaluate_sum(energy, bands["Total"][2]) == pytest.approx(70_080)
+    price = cell_of(energy, "Electricity by tariff band", "Valley", 3)
+    assert price.value == f'=IF(B{price.row}=0,"",C{price.row}/B{price.row})'
+    _, demand = table(energy, "Peak 15-minute demand")
+    assert demand["2026-11"][2] == pytest.approx(PEAK_15MIN_KW)
+    assert demand["2026-11"][3] == "2026-11-01 08:00"
+    assert demand["2026-11"][4] == 150 and demand["2026-11"][6] == pytest.approx(2.5)
+    costs = book["Costs"]
+    header, charges = table(costs, "Costs by month")
+    assert header[:4] == ["Month", "Grid import (kWh)", "Energy (CNY)", "Basic charge (CNY)"]
+    november_costs = charges["2026-11"]
+    assert november_costs[2] == pytest.approx(70_080)
+    assert november_costs[3] == pytest.approx(NOVEMBER_BASIC_YUAN)
+    assert november_costs[4] == pytest.approx(NOVEMBER_GAS_YUAN)
+    assert november_costs[10] == pytest.approx(4_800)  # PV savings: 4,800 kWh at peak
+    total_cell = cell_of(costs, "Costs by month", "2026-11", 9)
+    r = total_cell.row
+    assert total_cell.value == f"=C{r}+D{r}+E{r}+F{r}+G{r}+H{r}-I{r}"
+    assert charges["Total"][9] == f"=SUM(J{r}:J{r})"
     # The load profile: 10:00-14:00 uses 200 kWh an hour, 00:00-08:00 80.
     _, profile = table(energy, "Load profile by day and hour (kWh)")
     assert profile["2026-11-15"][1] == pytest.approx(80) and profile["2026-11-15"][11] == 200
@@ -188,9 +221,33 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
     assert balance["Electricity consumption"][1] == pytest.approx(live.electricity_consumption_kwh)
     assert carriers["Natural gas"][3] == pytest.approx(live.tce.gas_tce)
     assert account["Net emissions"][1] == pytest.approx(view.account(start).net_co2_t)
+    # The costs are the twin's own: as Twin.period_costs (what /api/costs serves) has them.
+    live_cost = twin.period_costs(Granularity.MONTH, "2026-11")
+    assert live_cost is not None
+    park_cost = live_cost.park
+    assert [b.kwh for b in park_cost.bands] == [bands["Peak"][1], bands["Valley"][1]]
+    assert [b.yuan for b in park_cost.bands] == [bands["Peak"][2], bands["Valley"][2]]
+    assert november_costs[1:9] == [
+        park_cost.grid_import_kwh, park_cost.energy_yuan, park_cost.basic_yuan,
+        park_cost.gas_yuan, park_cost.heat_yuan, park_cost.carbon_yuan, park_cost.green_yuan,
+        park_cost.feed_in_revenue_yuan,
+    ]  # fmt: skip
+    formula_total = sum(november_costs[2:8]) - november_costs[8]
+    assert formula_total == pytest.approx(park_cost.total_yuan)
 
     _, alerts = table(book["Alerts"], "Alerts of the period")
     assert alerts["demand-limit"][5] == pytest.approx(2.5)  # 10:00 to 12:30
+    # What an alert cost: a demand alert's is not known, and the report says so; the contract
+    # demand alert's window (2 November 08:00) drew 160 kW: 10 kW over the contract × 40 CNY;
+    # the cost budget's day (3 November) cost 2,336 (energy) + 576 (gas) + 168.86 (carbon:
+    # 2,400 sub-metered kWh × 0.5306 kg + 192 m³ × 2.1622 kg, at 100 CNY/t) against 2,000.
+    assert alerts["demand-limit"][6] is None and alerts["demand-limit"][7] == "not known"
+    assert alerts["contract"][6] == pytest.approx(10 * 40)
+    day_cost = 1920 + 1040 * 0.4 + 192 * 3.0 + (2400 * 0.5306 + 192 * 2.1622) / 1000 * 100
+    assert alerts["day-cost"][6] == pytest.approx(day_cost - 2000)
+    assert alerts["day-cost"][7] == "cost over budget"
+    alert_notes = " ".join(str(r[0]) for r in book["Alerts"].iter_rows(values_only=True) if r[0])
+    assert "What the other alerts cost is not known." in alert_notes
     quality = book["Data quality"]
     _, devices = table(quality, "Readings received per device")
     assert devices["main"][3] == 2880 and devices["main"][4] == 2880  # a reading a quarter hour
@@ -210,7 +267,8 @@ async def test_month_xlsx_holds_the_hand_computed_figures_and_the_twins(
     summary = book["Summary"]
     values = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r[0]}
     assert values["Electricity consumption"] == pytest.approx(NOVEMBER_KWH)
-    assert values["Alerts"] == 1
+    assert values["Alerts"] == 3
+    assert values["Total cost"] == pytest.approx(park_cost.total_yuan)
     source = " ".join(str(v) for v in values)
     assert "replayed through the twin's own code" in source and "2025-12-31 00:00" in source
 
@@ -226,6 +284,24 @@ async def test_an_enterprise_report_shows_its_figures_and_benchmarks_never_anoth
     assert not any("beta" in c or "m-flats" in c or c == "flats" for c in cells)
     _, energy = table(book["能源"], "企业能耗")
     assert energy["电力"][2] == pytest.approx(57_600)
+    # Its own bill, by hand: 43,200 kWh at peak, 14,400 in the valley, 80 % of the basic
+    # charge (57,600 of 72,000 sub-metered kWh), its gas; as the twin's own bill has it.
+    _, bands = table(book["能源"], "分时段电量与电费")
+    assert bands["高峰"][1:3] == [pytest.approx(ACME_PEAK_KWH), pytest.approx(ACME_PEAK_KWH)]
+    assert bands["低谷"][1:3] == [pytest.approx(ACME_VALLEY_KWH), pytest.approx(5_760)]
+    header, bill = table(book["费用"], "逐月电费账单")
+    assert header[:3] == ["月份", "电力 (kWh)", "电度电费 (CNY)"]
+    assert bill["2026-11"][4] == pytest.approx(ACME_BASIC_YUAN)
+    assert bill["2026-11"][6] == pytest.approx(NOVEMBER_GAS_YUAN)
+    total = cell_of(book["费用"], "逐月电费账单", "2026-11", 9)
+    assert total.value == f"=C{total.row}+E{total.row}+G{total.row}+I{total.row}"
+    bills = live_twin(report_park(stored_month.park_id)).bills("2026-11")
+    assert bills is not None
+    acme = next(b for b in bills.bills if b.enterprise == "acme")
+    assert bill["2026-11"][1:3] == [acme.electricity_kwh, acme.energy_yuan]
+    assert bill["2026-11"][4] == acme.basic_yuan
+    assert sum(bill["2026-11"][j] for j in (2, 4, 6, 8)) == pytest.approx(acme.total_yuan)
+    assert acme.total_yuan == pytest.approx(48_960 + ACME_BASIC_YUAN + NOVEMBER_GAS_YUAN)
     _, results = table(book["亩均效益评价"], "企业评价结果")
     assert list(results) == ["acme"]
     _, benchmarks = table(book["亩均效益评价"], "基准值与权重")
@@ -241,9 +317,11 @@ def pdf_text(path: Path) -> str:
 HEADINGS = {
     "en": ["Park report", "Summary", "Energy", "Carbon", "Zero-carbon park (1+5)",
            "Green park (GB/T 36132)", "Per-mu evaluation", "Alerts", "Data quality",
-           "Electricity balance", "Factors used"],
+           "Electricity balance", "Factors used", "Costs", "Electricity by tariff band",
+           "Peak 15-minute demand", "Costs by month"],
     "zh": ["园区运行报告", "摘要", "能源", "碳排放", "零碳园区", "绿色园区", "亩均效益评价",
-           "告警", "数据质量", "电力平衡", "所用因子"],
+           "告警", "数据质量", "电力平衡", "所用因子", "费用", "分时段电量与电费",
+           "最大 15 分钟需量", "逐月费用"],
 }  # fmt: skip
 
 
@@ -560,6 +638,17 @@ async def test_a_quarter_adds_up_its_months_with_a_formula(
     assert balance["Electricity consumption"][1] == pytest.approx(NOVEMBER_KWH + 3_120)
     _, budget = table(energy, "Against budget")
     assert budget["month-budget"][2] == 300_000  # a month's budget, three times
+    # The quarter's costs add up its months (the twin's): 31 October, November, December's
+    # first instant; the total a formula.
+    costs = load_workbook(path)["Costs"]
+    _, charges = table(costs, "Costs by month")
+    assert list(charges) == ["2026-10", "2026-11", "2026-12", "Total"]
+    assert charges["2026-11"][2] == pytest.approx(70_080)
+    assert charges["2026-10"][2] == pytest.approx(1920 + 1040 * 0.4)  # 31 October
+    assert charges["2026-12"][2] == 0
+    assert evaluate_sum(costs, charges["Total"][2]) == pytest.approx(70_080 + 2_336)
+    # December so far, as the twin has it: the contract's basic charge, the month not over.
+    assert charges["2026-12"][3] == pytest.approx(150 * 40)
     summary = load_workbook(path)["Summary"]
     notes = " ".join(str(r[0]) for r in summary.iter_rows(values_only=True) if r[0])
     assert "The period is not complete: readings end at 2026-12-01 00:00." in notes
@@ -617,3 +706,20 @@ def test_parktwin_report_writes_the_files_or_says_what_is_wrong(
     )
     assert refused.returncode == 2
     assert "report: enterprise 'nobody' is not in park" in refused.stderr
+
+
+@pytest.mark.integration
+async def test_without_tariffs_the_report_says_so_and_has_no_costs(
+    stored_month: StoredMonth,
+) -> None:
+    park = report_park(stored_month.park_id).model_copy(update={"tariffs": None})
+    period = parse_period("2026-11", Calendar(park.timezone))
+    gathered = await gather(influx(stored_month), park, period, {}, "none")
+    report = build_report(gathered)
+    assert [s.key for s in report.sections][:2] == ["energy", "carbon"]
+    energy = report.sections[0]
+    assert "note.no_tariffs" in {n.key for n in energy.notes}
+    assert "by_tariff_band" not in {t.key for t in energy.tables}
+    alerts = next(s for s in report.sections if s.key == "alerts")
+    assert all(row[6] is None for row in alerts.tables[0].rows)
+    assert "note.alert_cost_unknown" in {n.key for n in alerts.notes}

@@ -12,6 +12,7 @@ from reports.model import (
     Table,
 )
 from reports.replay import HOUR_MS, Gathered
+from reports.sections.costs import alert_cost
 
 
 def alert_rows(g: Gathered, enterprise: str | None) -> list[list[Cell]]:
@@ -46,6 +47,7 @@ def alert_rows(g: Gathered, enterprise: str | None) -> list[list[Cell]]:
                 calendar.local(fired.at_ms).strftime("%Y-%m-%d %H:%M"),
                 calendar.local(resolved.at_ms).strftime("%Y-%m-%d %H:%M") if resolved else "",
                 inside / HOUR_MS,
+                *alert_cost(g, fired),
                 fired.summary,
             ]
         )
@@ -54,6 +56,7 @@ def alert_rows(g: Gathered, enterprise: str | None) -> list[list[Cell]]:
 
 def alerts_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[Headline]]:
     rows = alert_rows(g, enterprise)
+    currency = g.park.tariffs.currency if g.park.tariffs is not None else ""
     table = Table(
         "alerts_fired",
         [
@@ -63,12 +66,16 @@ def alerts_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[H
             Column("fired", kind="text"),
             Column("resolved", kind="text"),
             Column("firing_in_period", "h", summable=True, digits=2),
+            Column("alert_cost", currency, summable=True, digits=2),
+            Column("alert_cost_basis", kind="label"),
             Column("summary", kind="text"),
         ],
         rows,
         total=len(rows) > 1,
     )
     notes = [Note("note.alerts_source"), Note("note.alert_cost")]
+    if any(row[6] is None for row in rows):
+        notes.append(Note("note.alert_cost_unknown"))
     if not rows:
         notes.insert(0, Note("note.no_alerts"))
     return Section("alerts", [table], notes), [Headline("alerts_count", len(rows), "", 0)]

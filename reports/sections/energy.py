@@ -15,6 +15,7 @@ from reports.model import (
 )
 from reports.replay import HOUR_MS, Gathered, Replayed
 from reports.sections.common import Floats, balance_of, change_pct, period_flows
+from reports.sections.costs import band_tables
 from twin.indicators.energy import energy_balance
 from twin.model.topology import Level
 from twin.state.compose import place_values
@@ -321,7 +322,9 @@ def energy_section(g: Gathered, enterprise: str | None) -> tuple[Section, list[H
         )
         notes.append(Note("note.peak_demand"))
         headlines.append(Headline("peak_hour_demand", hours[peak_at], "kW", 0))
-    notes.append(Note("note.no_tariff_bands"))
+    bands, band_notes = band_tables(g, enterprise)
+    tables += bands
+    notes += band_notes
     section = Section(
         "energy",
         tables,

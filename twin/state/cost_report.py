@@ -174,6 +174,23 @@ class MeterDemand:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthDemand:
+    """A month's 15-minute demand: each window's mean kW of the main meters together, the
+    highest window, each main meter's own highest, and the basic charge it makes (contracts,
+    the 105 % threshold, the excess, per supply point)."""
+
+    month: str
+    start_ms: int
+    window_min: int
+    park_kw: list[float]  # per window of the month, from its start
+    max_kw: float
+    at_ms: int | None  # start of the highest window
+    contracted_kw: float | None  # the sum over main meters, when a demand tariff holds
+    meters: list[MeterDemand]
+    basic: BasicCharge
+
+
+@dataclass(frozen=True, slots=True)
 class DemandReport:
     """The month's highest 15-minute mean demand so far and the window now running."""
 
@@ -405,6 +422,51 @@ def period_cost(view: View, plan: CostPlan, g: Granularity, start: int | None = 
     )
 
 
+def meter_peaks(
+    plan: CostPlan,
+    kw: Floats,
+    month: int,
+    contracted: dict[str, float],
+    in_window: Floats | None,
+) -> list[MeterDemand]:
+    """Each main meter's highest window of the month, with its contract and (for the current
+    month) its import in the window now running."""
+    meters = []
+    for i, meter in enumerate(plan.main_ids):
+        column = kw[:, i] if len(kw) else np.zeros(0)
+        top = int(np.argmax(column)) if column.any() else -1
+        meters.append(
+            MeterDemand(
+                meter,
+                float(column[top]) if top >= 0 else 0.0,
+                month + top * WINDOW_MS if top >= 0 else None,
+                contracted.get(meter),
+                float(in_window[i]) if in_window is not None else 0.0,
+            )
+        )
+    return meters
+
+
+def month_demand_of(view: View, plan: CostPlan, month: int) -> MonthDemand:
+    """The demand of any month the twin keeps (``demand_report`` is the current month's)."""
+    kw, best = month_demand(view, plan, month)
+    basic = basic_of_month(view, plan, month)
+    contracts = {bill.meter: bill.contracted_kw for bill in basic.demand}
+    meters = meter_peaks(plan, kw, month, contracts, None)
+    park = kw.sum(axis=1) if len(kw) else np.zeros(0)
+    return MonthDemand(
+        month=view.label(Granularity.MONTH, month),
+        start_ms=month,
+        window_min=WINDOW_MS // 60_000,
+        park_kw=park.tolist(),
+        max_kw=float(park[best]) if best >= 0 else 0.0,
+        at_ms=month + best * WINDOW_MS if best >= 0 else None,
+        contracted_kw=sum(contracts.values()) if contracts else None,
+        meters=meters,
+        basic=basic,
+    )
+
+
 def demand_report(view: View, plan: CostPlan) -> DemandReport:
     month = view.start(Granularity.MONTH)
     kw, best = month_demand(view, plan, month)
@@ -425,19 +487,7 @@ def demand_report(view: View, plan: CostPlan) -> DemandReport:
         version = timeline.version_at(now)
         if version is not None and isinstance(version.basic, DemandCharge):
             contracted |= version.basic.contracted_kw
-    meters = []
-    for i, meter in enumerate(plan.main_ids):
-        column = kw[:, i] if len(kw) else np.zeros(0)
-        top = int(np.argmax(column)) if column.any() else -1
-        meters.append(
-            MeterDemand(
-                meter,
-                float(column[top]) if top >= 0 else 0.0,
-                month + top * WINDOW_MS if top >= 0 else None,
-                contracted.get(meter) if contracted else None,
-                float(in_window[i]) if in_window is not None else 0.0,
-            )
-        )
+    meters = meter_peaks(plan, kw, month, contracted, in_window)
     projected = None
     if elapsed_ms > 0:
         power = latest_import_kw(view, plan)

@@ -30,7 +30,7 @@ from twin.model.live import LiveState
 from twin.model.topology import Topology, build_topology
 from twin.state.bills import month_bills
 from twin.state.compose import StateAtWatermark, build_snapshot
-from twin.state.cost_report import PeriodCost, period_cost
+from twin.state.cost_report import MonthDemand, PeriodCost, month_demand_of, period_cost
 from twin.state.snapshot import TwinSnapshot
 
 Ints = npt.NDArray[np.int64]
@@ -349,13 +349,28 @@ class Twin:
         """Every enterprise's bill for a month (``YYYY-MM``) the twin keeps, with the
         reconciliation against the main meters' invoice; None without tariffs or when the twin
         keeps no cost of that month."""
+        kept = self._kept_month(month)
+        if kept is None or self.cost_plan is None:
+            return None
+        return month_bills(kept[0], self.cost_plan, month)
+
+    def month_demand(self, month: str) -> MonthDemand | None:
+        """A month's 15-minute demand and the basic charge it makes, for a month (``YYYY-MM``)
+        the twin keeps; None without tariffs or when the twin keeps no cost of that month."""
+        kept = self._kept_month(month)
+        if kept is None or self.cost_plan is None:
+            return None
+        return month_demand_of(kept[0], self.cost_plan, kept[1])
+
+    def _kept_month(self, month: str) -> tuple[StateAtWatermark, int] | None:
+        """The cost view and the start of a month the cost ledger keeps, else None."""
         view = self._cost_view()
-        if view is None or self.cost_plan is None or self.state.costs is None:
+        if view is None or self.state.costs is None:
             return None
         start = self.calendar.parse_label(Granularity.MONTH, month)
         if start not in self.state.costs.amount[Granularity.MONTH]:
             return None
-        return month_bills(view, self.cost_plan, month)
+        return view, start
 
     def _cost_view(self) -> StateAtWatermark | None:
         if self.cost_plan is None or self.state.watermark_ms == NEVER:
