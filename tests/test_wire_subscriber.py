@@ -167,14 +167,17 @@ async def test_a_flood_of_qos0_messages_pauses_reading_and_loses_nothing(
 ) -> None:
     monkeypatch.setattr(subscriber_module, "PAUSE_MESSAGES", 50)
     topic = f"parks/{park_id}/devices/m1/telemetry"
+    # 2,000 messages of 1 kB: far more than one read or the socket buffers hold, so that on a
+    # slow machine too the flood cannot all arrive before reading pauses.
+    payloads = [b"%d " % i + b"x" * 1000 for i in range(2000)]
     async with subscribed(mosquitto, f"s-{park_id}", topic, qos=0, persistent=False) as s:
-        await publish(mosquitto, topic, [b"%d" % i for i in range(500)], qos=0)
+        await publish(mosquitto, topic, payloads, qos=0)
         async with asyncio.timeout(5):
             while not s._reading_paused:
                 await asyncio.sleep(0.01)
-        assert 50 <= len(s._inbox) < 500
-        messages = await receive(s, 500)
-    assert [m.payload for m in messages] == [b"%d" % i for i in range(500)]
+        assert 50 <= len(s._inbox) < 2000
+        messages = await receive(s, 2000)
+    assert [m.payload for m in messages] == payloads
 
 
 async def test_a_broker_that_goes_away_ends_the_stream_with_an_error(
