@@ -17,6 +17,7 @@ from whatif.scenario import Battery
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class BatteryFlows:
     stored_kwh: Floats  # at the end of each step
 
 
-def dispatch(battery: Battery, net_kwh: Floats, step_h: Floats, local_hour: Ints) -> BatteryFlows:
-    """Charge and discharge per step for a net grid flow (import positive, export negative)."""
+def dispatch(
+    battery: Battery, net_kwh: Floats, step_h: Floats, local_hour: Ints, measured: Bools
+) -> BatteryFlows:
+    """Charge and discharge per step for a net grid flow (import positive, export negative);
+    the battery rests in steps that were not ``measured`` (nothing is known of them)."""
     one_way = math.sqrt(battery.round_trip_efficiency)
     capacity = battery.kwh
     stored = capacity * battery.initial_soc_pct / 100
@@ -38,9 +42,12 @@ def dispatch(battery: Battery, net_kwh: Floats, step_h: Floats, local_hour: Ints
     charging = set(battery.charge_hours)
     discharging = set(battery.discharge_hours)
     rule = battery.dispatch
-    for i, (net, hours, hour) in enumerate(
-        zip(net_kwh.tolist(), step_h.tolist(), local_hour.tolist(), strict=True)
+    for i, (net, hours, hour, known) in enumerate(
+        zip(net_kwh.tolist(), step_h.tolist(), local_hour.tolist(), measured.tolist(), strict=True)
     ):
+        if not known:
+            level[i] = stored
+            continue
         limit = battery.kw * hours  # kWh the power limit lets through in this step
         can_take = (capacity - stored) / one_way
         can_give = stored * one_way

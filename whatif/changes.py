@@ -135,7 +135,8 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
                 base[:, Flow.PV_KWH],
                 measured_kwp,
             )
-            delta[:, Flow.PV_KWH] += generation
+            # Only where the park was measured: a step without readings has no baseline either.
+            delta[:, Flow.PV_KWH] += np.where(window.steps.read, generation, 0.0)
             assumptions.append(f"PV on {change.building or 'the park'}: {note}")
         elif isinstance(change, GridFactor):
             emission = settings.emission.model_copy(
@@ -170,7 +171,9 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
     )
     for change in scenario.changes:
         if isinstance(change, Battery):
-            stored = dispatch(change, net, window.steps.step_h, window.local_hour)
+            stored = dispatch(
+                change, net, window.steps.step_h, window.local_hour, window.steps.read
+            )
             scenario_flows[:, Flow.CHARGE_KWH] += stored.charge_kwh
             scenario_flows[:, Flow.DISCHARGE_KWH] += stored.discharge_kwh
             net = net + stored.charge_kwh - stored.discharge_kwh
