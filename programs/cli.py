@@ -698,6 +698,31 @@ def demo_command(
     )
 
 
+@app.command("what-if")
+def what_if(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write CSV here.")] = None,
+    step_min: Annotated[
+        int, typer.Option("--step-min", help="Step in minutes: 60, 30 or 15.")
+    ] = 60,
+) -> None:
+    """Run what-if scenarios over the park's stored history and compare them with it.
+
+    Results are estimates: nothing is written to InfluxDB or to the live twin.
+    """
+    from programs.whatif import run_what_if
+
+    if step_min not in (15, 30, 60):
+        raise _fail("--step-min: 15, 30 or 60")
+    loaded, settings = _load(park, config, influx__url=influx_url, influx__database=database)
+    run_what_if(loaded, settings, scenarios, json_out, csv_out, step_min)
+
+
 def main() -> None:
     """Entry point of the ``parktwin`` console script."""
     try:

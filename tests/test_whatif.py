@@ -3,9 +3,13 @@ figures, and scenario files refused with the file, line and field at fault."""
 
 from __future__ import annotations
 
+import csv
 import math
+import subprocess
+import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import InfluxDatabase
 from helpers import (
@@ -15,6 +19,7 @@ from helpers import (
     PLANT_KW,
     WHATIF_FROM,
     WHATIF_HOURS,
+    WHATIF_PARK,
     local_ms,
     store_in_influxdb,
     whatif_park,
@@ -223,3 +228,37 @@ def test_example_scenarios_of_the_demo_park_are_valid(tmp_path: Path) -> None:
     assert len(paths) >= 2
     for path in paths:
         assert load_scenario(path, park).scenario.changes
+
+
+def test_the_command_prints_the_comparison_and_writes_json_and_csv(
+    stored, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    park, _ = stored
+    park_file = tmp_path / "park.yaml"
+    park_file.write_text(WHATIF_PARK.format(park_id=park.park.id))
+    scenario = tmp_path / "certs.yaml"
+    scenario.write_text(PERIOD + "name: certs\nchanges: [{kind: green_power, share_pct: 50}]\n")
+    out_json, out_csv = tmp_path / "out.json", tmp_path / "out.csv"
+    command = [sys.executable, "-m", "programs", "what-if", str(scenario), "--park", str(park_file)]
+    command += ["--influx-url", influxdb.url, "--database", influxdb.name]
+    done = subprocess.run(
+        [*command, "--json", str(out_json), "--csv", str(out_csv)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Scope 2 market-based, t CO2" in done.stdout
+    assert "ESTIMATES" in done.stdout
+    data = orjson.loads(out_json.read_bytes())
+    assert data["scenarios"][0]["kpis"]["scope2_location_co2_t"] == pytest.approx(
+        IMPORT_KWH * GRID / 1000
+    )
+    rows = list(csv.DictReader(out_csv.read_text().splitlines()))
+    certs = {r["kpi"]: r for r in rows if r["run"] == "certs"}
+    assert float(certs["grid_import_kwh"]["difference"]) == 0.0
+    assert float(certs["scope2_market_co2_t"]["difference"]) < 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\nchanges:\n  - kind: efficiency\n    building: nowhere\n    cut_pct: 5\n"
+    )
+    refused = subprocess.run([*command, str(bad)], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert f"{bad}:4: changes[0].building: unknown building 'nowhere'" in refused.stderr
