@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from conftest import InfluxDatabase
@@ -29,8 +30,10 @@ from helpers import (
 from parktwin.config import InfluxSettings
 from parktwin.park.model import Park
 from parktwin.sun import clear_sky_ghi_w_m2, solar_position
+from whatif.battery import dispatch
 from whatif.loader import ScenarioError, parse_scenario
 from whatif.run import Comparison, compare
+from whatif.scenario import Battery
 
 PERIOD = "period: {from: 2025-03, to: 2025-03}\n"
 GRID = 0.5306  # kg CO2/kWh, the park's default grid factor (MEE/NBS 2023)
@@ -262,3 +265,45 @@ def test_the_command_prints_the_comparison_and_writes_json_and_csv(
     refused = subprocess.run([*command, str(bad)], capture_output=True, text=True)
     assert refused.returncode == 2
     assert f"{bad}:4: changes[0].building: unknown building 'nowhere'" in refused.stderr
+
+
+def battery(**fields: object) -> Battery:
+    return Battery.model_validate({"kind": "battery", **fields})
+
+
+def test_a_battery_stores_pv_surplus_and_gives_it_back_at_its_efficiency() -> None:
+    # 0.81 round trip: 0.9 each way. 150 kWh, 100 kW, empty at the start, hourly steps.
+    flows = dispatch(
+        battery(
+            kwh=150, kw=100, round_trip_efficiency=0.81, dispatch="pv_surplus", initial_soc_pct=0
+        ),
+        np.array([-100.0, -100.0, 50.0, 200.0]),
+        np.ones(4),
+        np.array([11, 12, 18, 19]),
+        np.ones(4, dtype=bool),
+    )
+    # 100 kWh in (90 stored), then only 60 / 0.9 = 66.7 fit; 50 out (55.6 of the store), then
+    # what is left, 94.4 x 0.9 = 85.
+    assert flows.charge_kwh == pytest.approx([100, 60 / 0.9, 0, 0])
+    assert flows.discharge_kwh == pytest.approx([0, 0, 50, (150 - 50 / 0.9) * 0.9])
+    assert flows.stored_kwh[-1] == pytest.approx(0)
+
+
+def test_a_battery_shifting_to_valley_hours_charges_at_night_and_covers_the_day() -> None:
+    flows = dispatch(
+        battery(
+            kwh=100,
+            kw=60,
+            round_trip_efficiency=1.0,
+            dispatch="valley_shift",
+            charge_hours=[0, 1],
+            discharge_hours=[9, 10],
+            initial_soc_pct=0,
+        ),
+        np.array([20.0, 20.0, 80.0, 80.0, 30.0]),
+        np.ones(5),
+        np.array([0, 1, 9, 10, 11]),
+        np.ones(5, dtype=bool),
+    )
+    assert flows.charge_kwh == pytest.approx([60, 40, 0, 0, 0])
+    assert flows.discharge_kwh == pytest.approx([0, 0, 60, 40, 0])

@@ -177,14 +177,7 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
             scenario_flows[:, Flow.CHARGE_KWH] += stored.charge_kwh
             scenario_flows[:, Flow.DISCHARGE_KWH] += stored.discharge_kwh
             net = net + stored.charge_kwh - stored.discharge_kwh
-            rule = {
-                "pv_surplus": "stores PV surplus, discharges when importing",
-                "peak_shave": f"keeps import under {change.target_kw:g} kW where it can",
-                "valley_shift": (
-                    f"charges at hours {change.charge_hours}, discharges at hours "
-                    f"{change.discharge_hours}"
-                ),
-            }[change.dispatch]
+            rule = dispatch_rule(change)
             assumptions.append(
                 f"battery {change.kwh:g} kWh / {change.kw:g} kW, round trip "
                 f"{change.round_trip_efficiency:g}, starts at {change.initial_soc_pct:g} %, {rule}"
@@ -216,6 +209,15 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
             }[change.instrument]
             assumptions.append(f"green power: {amount} as {what}")
     return Applied(scenario_flows, green, settings, assumptions)
+
+
+def dispatch_rule(battery: Battery) -> str:
+    """The battery's dispatch rule in words."""
+    if battery.dispatch == "pv_surplus":
+        return "stores PV surplus, discharges when importing"
+    if battery.dispatch == "peak_shave":
+        return f"keeps import under {battery.target_kw:g} kW where it can"
+    return f"charges at hours {battery.charge_hours}, discharges at hours {battery.discharge_hours}"
 
 
 def _purchase(change: GreenPowerPurchase, import_kwh: float) -> GreenPower:
