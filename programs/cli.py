@@ -505,13 +505,14 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, twin_service
+    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     service = twin_service(loaded, settings)
     attach_reports(service, attach_alerts(service))
+    attach_what_if(service)
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
         f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
@@ -537,7 +538,7 @@ def run_command(
     from collectors.service import Collector
     from parktwin.metrics import IntakeMetrics
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, twin_service
+    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
@@ -545,6 +546,7 @@ def run_command(
     collector = Collector(loaded, settings)
     service = twin_service(loaded, settings)
     attach_reports(service, attach_alerts(service))
+    attach_what_if(service)
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )

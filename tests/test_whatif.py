@@ -3,16 +3,18 @@ figures, and scenario files refused with the file, line and field at fault."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import math
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import numpy as np
 import orjson
 import pytest
-from conftest import InfluxDatabase
+from conftest import InfluxDatabase, Mosquitto
 from helpers import (
     GAS_M3_H,
     OFFICE_KW,
@@ -23,6 +25,8 @@ from helpers import (
     WHATIF_PARK,
     local_ms,
     store_in_influxdb,
+    twin_settings,
+    wait_until,
     whatif_park,
     whatif_readings,
 )
@@ -30,6 +34,7 @@ from helpers import (
 from parktwin.config import InfluxSettings
 from parktwin.park.model import Park
 from parktwin.sun import clear_sky_ghi_w_m2, solar_position
+from programs.wiring import attach_what_if, twin_service
 from whatif.battery import dispatch
 from whatif.loader import ScenarioError, parse_scenario
 from whatif.run import Comparison, compare
@@ -307,3 +312,48 @@ def test_a_battery_shifting_to_valley_hours_charges_at_night_and_covers_the_day(
     )
     assert flows.charge_kwh == pytest.approx([60, 40, 0, 0, 0])
     assert flows.discharge_kwh == pytest.approx([0, 0, 60, 40, 0])
+
+
+async def test_the_twins_api_runs_stored_and_posted_scenarios_behind_its_token(
+    stored, mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    park, _ = stored
+    certs = tmp_path / "certs.yaml"
+    certs.write_text(PERIOD + "name: certs\nchanges: [{kind: green_power, share_pct: 50}]\n")
+    settings = twin_settings(
+        mosquitto, influxdb, tmp_path, twin__rebuild_from_history=False, api__token="t0ken"
+    )
+    service = twin_service(park, settings)
+    attach_what_if(service, [certs])  # as the programs do; the twin knows nothing of what-if
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    try:
+        await wait_until(lambda: service.api_url is not None or task.done(), 30)
+        bearer = {"Authorization": "Bearer t0ken"}
+        async with aiohttp.ClientSession(service.api_url) as http:
+            async with http.get("/api/what-if") as response:
+                assert response.status == 401
+            async with http.get("/api/what-if", headers=bearer) as response:
+                listing = await response.json()
+            assert listing["scenarios"][0]["id"] == "certs"
+            async with http.get("/api/what-if/run?scenario=certs", headers=bearer) as response:
+                assert response.status == 200
+                result = await response.json()
+            assert result["label"].startswith("estimate")
+            after = result["scenarios"][0]["kpis"]
+            assert after["scope2_location_co2_t"] == pytest.approx(IMPORT_KWH * GRID / 1000)
+            heat_pumps = PERIOD + "name: hp\nchanges: [{kind: electrify_heat, cop: 3.0}]\n"
+            posted = "/api/what-if?scenario=certs"
+            async with http.post(posted, data=heat_pumps, headers=bearer) as response:
+                assert response.status == 200
+                both = await response.json()
+            assert [s["name"] for s in both["scenarios"]] == ["hp", "certs"]
+            assert both["scenarios"][0]["kpis"]["gas_m3"] == pytest.approx(0.0)
+            bad = "name: bad\nchanges:\n  - kind: battery\n    kwh: -1\n    kw: 5\n"
+            async with http.post("/api/what-if", data=bad, headers=bearer) as response:
+                assert response.status == 400
+                refused = await response.json()
+            assert refused["problems"][0].startswith("posted scenario:4: changes[0].kwh")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
