@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -23,6 +25,7 @@ from helpers import (
     WHATIF_FROM,
     WHATIF_HOURS,
     WHATIF_PARK,
+    chromium_page,
     local_ms,
     store_in_influxdb,
     twin_settings,
@@ -354,6 +357,50 @@ async def test_the_twins_api_runs_stored_and_posted_scenarios_behind_its_token(
                 assert response.status == 400
                 refused = await response.json()
             assert refused["problems"][0].startswith("posted scenario:4: changes[0].kwh")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+async def test_the_what_if_page_compares_the_picked_scenarios(
+    stored, mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    park, _ = stored
+    certs = tmp_path / "certs.yaml"
+    certs.write_text(PERIOD + "name: certs\nchanges: [{kind: green_power, share_pct: 100}]\n")
+    settings = twin_settings(mosquitto, influxdb, tmp_path, twin__rebuild_from_history=False)
+    service = twin_service(park, settings)
+    attach_what_if(service, [certs])
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    try:
+        await wait_until(lambda: service.api_url is not None or task.done(), 30)
+        async with chromium_page(tmp_path, f"{service.api_url}/what-if") as page:
+
+            async def shows(expression: str) -> Any:
+                for _ in range(300):
+                    found = await page.evaluate(expression)
+                    if found:
+                        return found
+                    await asyncio.sleep(0.1)
+                raise AssertionError(f"the page never showed {expression}")
+
+            await shows('document.querySelector("input[value=certs]") !== null')
+            await page.evaluate('document.querySelector("input[value=certs]").click()')
+            await page.evaluate('document.getElementById("compare").click()')
+            cells = await shows(
+                'JSON.stringify([...(document.querySelector("tr[data-kpi=scope2_market_co2_t]")'
+                " || {children: []}).children].map(c => c.textContent))"
+                ' .replace(/^\\[\\]$/, "")'
+            )
+            label, baseline, scenario, change = json.loads(cells)
+            assert label.startswith("Scope 2 market-based")
+            assert float(baseline) == pytest.approx(IMPORT_KWH * GRID / 1000, abs=1e-3)
+            assert float(scenario) == 0.0
+            assert float(change) == pytest.approx(-float(baseline), abs=1e-3)
+            assert "estimate" in await page.evaluate(
+                'document.querySelector(".estimate").textContent'
+            )
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)

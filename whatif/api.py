@@ -6,6 +6,7 @@ InfluxDB and returns estimates, and changes nothing in the live twin or its KPIs
 counting takes seconds of CPU for a year, so it goes to a thread of its own, one run at a time,
 and the twin's event loop keeps ticking.
 
+- ``GET /what-if``: a page of the twin view to pick stored scenarios and see the comparison;
 - ``GET /api/what-if``: the stored scenarios (name, file, and problems if invalid for the park);
 - ``GET /api/what-if/run?scenario=NAME[&scenario=NAME...]``: run stored scenarios side by side;
 - ``POST /api/what-if`` with a scenario's YAML as the body: run it (with ``?scenario=NAME`` to
@@ -28,6 +29,7 @@ from parktwin.park.model import Park
 from whatif.loader import ScenarioError, ScenarioFile, load_scenario, parse_scenario
 from whatif.run import compare
 
+PAGE = Path(__file__).parent / "static" / "whatif.html"
 MAX_BODY_BYTES = 64 * 1024  # a scenario is a few lines; anything bigger is a mistake
 
 
@@ -123,6 +125,10 @@ class WhatIfRoutes:
                 return _json({"error": "scenario", "problems": [str(p) for p in exc.problems]}, 400)
             return await self._run([posted, *named])
 
+        async def page(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(PAGE)
+
+        app.router.add_get("/what-if", page)
         app.router.add_get("/api/what-if", listing)
         app.router.add_get("/api/what-if/run", run_stored)
         app.router.add_post("/api/what-if", run_posted)
