@@ -43,6 +43,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if abs(value) < 0.0005:
+            return "0"
         return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.3f}"
     return str(value)
 
