@@ -94,6 +94,15 @@ async def test_the_baseline_is_the_stored_days_as_counted_by_hand(stored) -> Non
     assert result.steps == 31 * 24 and result.steps_read == WHATIF_HOURS + 1
 
 
+async def test_without_a_period_the_window_is_the_latest_month_so_far(stored) -> None:
+    result = await run(stored, "name: certs\nchanges: [{kind: green_power, share_pct: 10}]\n")
+    # Nothing stored before March 2025: the month up to the latest reading's hour.
+    assert result.months == ["2025-03"]
+    assert result.span.basis.startswith("the latest month so far")
+    assert result.steps == 21 * 24 and result.steps_read == WHATIF_HOURS
+    assert result.baseline.grid_import_kwh == pytest.approx(IMPORT_KWH)
+
+
 async def test_flat_pv_on_clear_days_cuts_import_scope_2_and_raises_clean_share_by_its_yield(
     stored,
 ) -> None:

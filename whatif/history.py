@@ -148,8 +148,10 @@ async def load_steps(
     columns: dict[int, list[tuple[Ints, Floats]]] = {}
     readings = 0
     months = calendar.boundaries(Granularity.MONTH, start_ms, end_ms)
-    # One bucket before the window too, so that its first step has a reading to count from.
-    cuts = [start_ms - resolution_s * 1000, *(int(m) for m in months[1:-1]), end_ms]
+    # One bucket before and after the window too, so that its first step has a reading to count
+    # from and its last one a reading that closes it.
+    margin = resolution_s * 1000
+    cuts = [start_ms - margin, *(int(m) for m in months[1:-1]), end_ms + margin]
     async with aiohttp.ClientSession() as session:
         for since, until in pairwise(cuts):
             for statement in history_statements(park, since, until, resolution_s):

@@ -152,7 +152,9 @@ async def default_span(settings: InfluxSettings, park: Park, calendar: Calendar)
         return None
     month = calendar.start_of(Granularity.MONTH, latest)
     if earliest >= month:
-        return Span(month, latest + 1, "the latest month so far (no complete month stored)")
+        # Whole hours only: a partial last hour would be a step with part of its readings.
+        end = max(calendar.start_of(Granularity.HOUR, latest), month + 1)
+        return Span(month, end, "the latest month so far (no complete month stored)")
     start = max(
         calendar.shift(Granularity.MONTH, month, -12),
         calendar.start_of(Granularity.MONTH, earliest),
