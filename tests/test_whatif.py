@@ -40,8 +40,9 @@ from parktwin.sun import clear_sky_ghi_w_m2, solar_position
 from programs.wiring import attach_what_if, twin_service
 from whatif.battery import dispatch
 from whatif.loader import ScenarioError, parse_scenario
+from whatif.pv import pv_generation_kwh
 from whatif.run import Comparison, compare
-from whatif.scenario import Battery
+from whatif.scenario import AddPv, Battery
 
 PERIOD = "period: {from: 2025-03, to: 2025-03}\n"
 GRID = 0.5306  # kg CO2/kWh, the park's default grid factor (MEE/NBS 2023)
@@ -413,3 +414,30 @@ async def test_the_what_if_page_compares_the_picked_scenarios(
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+async def test_a_tenant_like_a_building_and_an_enterprises_cut_add_up_by_hand(stored) -> None:
+    scenario = PERIOD + (
+        "name: tenant and savings\nchanges:\n"
+        "  - {kind: new_tenant, like: office, floor_area_m2: 1000, carriers: [electricity]}\n"
+        "  - {kind: efficiency, enterprise: acme, cut_pct: 10}\n"
+    )
+    result = await run(stored, scenario)
+    before, after = result.baseline, result.scenarios[0].kpis
+    tenant_kwh = OFFICE_KW * 1000 / 2000 * WHATIF_HOURS  # half the office's area, its use
+    plant_kwh = PLANT_KW * WHATIF_HOURS + (PEAK_PLANT_KW - PLANT_KW)  # acme occupies the plant
+    expected = tenant_kwh - 0.10 * plant_kwh
+    assert after.grid_import_kwh - before.grid_import_kwh == pytest.approx(expected)
+    assert after.electricity_consumption_kwh - before.electricity_consumption_kwh == (
+        pytest.approx(expected)
+    )
+    assert after.gas_m3 == before.gas_m3  # electricity only, as both changes say
+
+
+def test_pv_like_the_parks_own_is_its_measured_yield_per_kwp() -> None:
+    change = AddPv(kind="add_pv", kwp=50, profile="measured")
+    location = whatif_park("p").park.location
+    measured = np.array([0.0, 10.0, 20.0])
+    generation, note = pv_generation_kwh(change, np.array([0, 1, 2, 3]), location, measured, 100)
+    assert generation == pytest.approx([0.0, 5.0, 10.0])
+    assert "measured PV" in note
