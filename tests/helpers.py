@@ -1147,3 +1147,28 @@ def store_in_influxdb(database: InfluxDatabase, park: Park, readings: list[Readi
     """Write readings as the collectors tag them, straight to InfluxDB 1.x's /write."""
     body = "\n".join(render(series_keys(park), readings)).encode()
     http_request(f"{database.url}/write?db={database.name}&precision=ms", data=body)
+
+
+# The what-if park with a two-band tariff and a demand charge (test figures, not a real tariff).
+WHATIF_TARIFFS = """
+tariffs:
+  currency: CNY
+  versions:
+    - valid_from: 2025-01-01
+      source: "test tariff"
+      example: true
+      bands: {peak: 1.0, valley: 0.4}
+      seasons:
+        - name: all year
+          months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+          weekday:
+            - {from: "00:00", to: "08:00", band: valley}
+            - {from: "08:00", to: "24:00", band: peak}
+      basic: {kind: demand, price_yuan_per_kw_month: 40, contracted_kw: {main: 800}}
+      gas_yuan_per_m3: 3.0
+      green_certificate_yuan: 5
+"""
+
+
+def priced_whatif_park(park_id: str) -> Park:
+    return parse_park(WHATIF_PARK.format(park_id=park_id) + WHATIF_TARIFFS, "whatif_park")

@@ -27,6 +27,7 @@ from helpers import (
     WHATIF_PARK,
     chromium_page,
     local_ms,
+    priced_whatif_park,
     store_in_influxdb,
     twin_settings,
     wait_until,
@@ -441,3 +442,46 @@ def test_pv_like_the_parks_own_is_its_measured_yield_per_kwp() -> None:
     generation, note = pv_generation_kwh(change, np.array([0, 1, 2, 3]), location, measured, 100)
     assert generation == pytest.approx([0.0, 5.0, 10.0])
     assert "measured PV" in note
+
+
+async def test_costs_by_the_parks_tariff_and_the_demand_a_battery_saves(
+    influxdb: InfluxDatabase, park_id: str
+) -> None:
+    park = priced_whatif_park(park_id)
+    store_in_influxdb(influxdb, park, whatif_readings())
+    settings = InfluxSettings(url=influxdb.url, database=influxdb.name)
+    shave = PERIOD + (
+        "name: shave\nchanges:\n  - {kind: battery, kwh: 1000, kw: 500, dispatch: peak_shave, "
+        "target_kw: 600, round_trip_efficiency: 0.81}\n"
+    )
+    flat = PERIOD + (
+        "name: flat tariff\nchanges:\n  - kind: tariff\n    versions:\n"
+        "      - {valid_from: 2025-01-01, source: offer, bands: {flat: 0.5}, seasons: [{name: all,"
+        " months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], weekday: [{from: '00:00', to: '24:00',"
+        " band: flat}]}]}\n"
+    )
+    scenarios = [parse_scenario(t, f"s{i}.yaml", park) for i, t in enumerate((shave, flat))]
+    result = await compare(settings, park, scenarios)
+    before, after = result.baseline, result.scenarios[0].kpis
+    # Two weekdays: 8 valley hours at 0.4 and 16 peak hours at 1.0 of 500 kWh, and 500 kWh
+    # more at 10:00 (peak).
+    assert before.cost_energy_yuan == pytest.approx(2 * (8 * 500 * 0.4 + 16 * 500 * 1.0) + 500)
+    # 1,000 kW against 800 contracted: above 105 % (840), the maximum is charged and the 160 kW
+    # above 840 once more, at 40 a kW.
+    assert before.cost_basic_yuan == pytest.approx(1000 * 40 + 160 * 40)
+    assert before.cost_gas_yuan == pytest.approx(GAS_M3 * 3.0)
+    assert before.cost_total_yuan == pytest.approx(19_700 + 46_400 + 7_200)
+    # Shaved to 600 kW: the contracted 800 kW is charged. The battery refills 500 / 0.9 kWh in
+    # the valley before the peak and (400 / 0.9) / 0.9 kWh at the peak price after it, and gives
+    # 400 kWh at 10:00 (peak).
+    assert after.cost_basic_yuan == pytest.approx(800 * 40)
+    energy_change = 500 / 0.9 * 0.4 + 400 / 0.81 * 1.0 - 400 * 1.0
+    assert after.cost_energy_yuan - before.cost_energy_yuan == pytest.approx(energy_change)
+    assert after.cost_total_yuan - before.cost_total_yuan == pytest.approx(
+        energy_change - (46_400 - 32_000)
+    )
+    assert "CNY" in result.costs_basis and "examples" in result.costs_basis
+    # The offer: every kWh at 0.5, no basic charge, no gas price; the same flows.
+    offer = result.scenarios[1].kpis
+    assert offer.cost_total_yuan == pytest.approx(IMPORT_KWH * 0.5)
+    assert offer.grid_import_kwh == before.grid_import_kwh

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from parktwin.contract.quantities import DeviceKind
 from parktwin.park.model import Park
+from parktwin.park.tariffs import Tariffs
 from parktwin.park.twin import GreenPower, TwinSettings
 from twin.model.topology import Flow, Level
 from whatif.battery import dispatch
@@ -29,6 +30,7 @@ from whatif.scenario import (
     GridFactor,
     NewTenant,
     Scenario,
+    TariffChange,
 )
 from whatif.window import Window
 
@@ -46,6 +48,7 @@ class Applied:
     green_by_month: list[GreenPower]  # extra purchases, aligned with the window's months
     settings: TwinSettings
     assumptions: list[str]
+    tariffs: Tariffs | None  # the park's, or the scenario's own versions
 
 
 def gas_kwh_per_m3(settings: TwinSettings) -> float:
@@ -83,6 +86,7 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
     base = window.park
     delta = np.zeros_like(base)  # additions to the park's flows per step
     assumptions: list[str] = []
+    tariffs = park.tariffs
     for change in scenario.changes:
         if isinstance(change, Efficiency):
             flows = place_flows(window, change)
@@ -138,6 +142,13 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
             # Only where the park was measured: a step without readings has no baseline either.
             delta[:, Flow.PV_KWH] += np.where(window.steps.read, generation, 0.0)
             assumptions.append(f"PV on {change.building or 'the park'}: {note}")
+        elif isinstance(change, TariffChange):
+            tariffs = (
+                tariffs.model_copy(update={"versions": change.versions, "meters": {}})
+                if tariffs is not None
+                else Tariffs(versions=change.versions)
+            )
+            assumptions.append(f"tariff: {change.label} (every meter at these versions)")
         elif isinstance(change, GridFactor):
             emission = settings.emission.model_copy(
                 update={
@@ -208,7 +219,7 @@ def apply(scenario: Scenario, window: Window, park: Park, settings: TwinSettings
                 "direct": "direct green power",
             }[change.instrument]
             assumptions.append(f"green power: {amount} as {what}")
-    return Applied(scenario_flows, green, settings, assumptions)
+    return Applied(scenario_flows, green, settings, assumptions, tariffs)
 
 
 def dispatch_rule(battery: Battery) -> str:

@@ -15,6 +15,7 @@ from twin.indicators.carbon import combine, month_account, progress, sinks_co2_t
 from twin.indicators.energy import energy_balance
 from twin.indicators.zero_carbon import zero_carbon_report
 from twin.model.topology import Flow
+from whatif.costs import Pricing
 from whatif.window import Window
 
 Floats = npt.NDArray[np.float64]
@@ -49,6 +50,15 @@ class Kpis:
     peak_demand_kw: float
     annual_net_co2_t: float | None
     projected_neutral_year: float | None
+    # Costs under the park's tariffs (None without a ``tariffs:`` section), see whatif/costs.py.
+    cost_total_yuan: float | None = None
+    cost_energy_yuan: float | None = None
+    cost_basic_yuan: float | None = None
+    cost_gas_yuan: float | None = None
+    cost_heat_yuan: float | None = None
+    cost_green_yuan: float | None = None
+    cost_carbon_yuan: float | None = None
+    feed_in_revenue_yuan: float | None = None
 
     def as_dict(self) -> dict[str, float | bool | None]:
         return asdict(self)
@@ -83,6 +93,7 @@ def kpis(
     flows: Floats,
     settings: TwinSettings,
     extra_green: list[GreenPower] | None = None,
+    pricing: Pricing | None = None,
 ) -> tuple[Kpis, list[MonthFigures]]:
     """The KPIs of per-step park flows over the window."""
     monthly = window.monthly(flows)
@@ -132,6 +143,19 @@ def kpis(
         )
         for m, row, p, a in zip(window.months, monthly, peaks, accounts, strict=True)
     ]
+    money = {}
+    if pricing is not None:
+        costs = pricing.costs(window, flows, accounts)
+        money = {
+            "cost_total_yuan": costs.total,
+            "cost_energy_yuan": costs.energy,
+            "cost_basic_yuan": costs.basic,
+            "cost_gas_yuan": costs.gas,
+            "cost_heat_yuan": costs.heat,
+            "cost_green_yuan": costs.green,
+            "cost_carbon_yuan": costs.carbon,
+            "feed_in_revenue_yuan": costs.feed_in_revenue,
+        }
     result = Kpis(
         electricity_consumption_kwh=balance.electricity_consumption_kwh,
         grid_import_kwh=balance.grid_import_kwh,
@@ -158,5 +182,6 @@ def kpis(
         peak_demand_kw=float(peaks.max()) if len(peaks) else 0.0,
         annual_net_co2_t=path.annual_net_co2_t,
         projected_neutral_year=path.projected_neutral_year,
+        **money,
     )
     return result, months

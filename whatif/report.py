@@ -31,6 +31,15 @@ TABLE_ROWS: tuple[tuple[str, str], ...] = (
     ("clean_energy_share_passes", "  clean-energy share passes"),
     ("projected_neutral_year", "projected neutrality year"),
 )
+COST_ROWS: tuple[tuple[str, str], ...] = (
+    ("cost_energy_yuan", "energy cost"),
+    ("cost_basic_yuan", "basic (demand) charge"),
+    ("cost_gas_yuan", "gas cost"),
+    ("cost_green_yuan", "certificates and green premiums"),
+    ("cost_carbon_yuan", "carbon cost"),
+    ("feed_in_revenue_yuan", "feed-in revenue"),
+    ("cost_total_yuan", "total cost (a negative change saves)"),
+)
 
 
 def _minus(a: Any, b: Any) -> float | None:
@@ -56,7 +65,8 @@ def table(result: Comparison) -> str:
         header += [s.name[:28], "change"]
     rows = [header]
     base = result.baseline.as_dict()
-    for key, label in TABLE_ROWS:
+    priced = base["cost_total_yuan"] is not None
+    for key, label in TABLE_ROWS + (COST_ROWS if priced else ()):
         row = [label, _cell(base[key])]
         for s in result.scenarios:
             value = s.kpis.as_dict()[key]
@@ -83,7 +93,7 @@ def table(result: Comparison) -> str:
     for s in result.scenarios:
         notes.append(f"{s.name} assumed:")
         notes += [f"  - {a}" for a in s.assumptions]
-    notes.append("Costs and savings are not estimated: tariffs are not part of parktwin yet.")
+    notes.append(f"Costs: {result.costs_basis}.")
     return "\n".join([*lines, "", *notes])
 
 

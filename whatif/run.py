@@ -22,6 +22,7 @@ from parktwin.periods import Calendar, Granularity
 from twin.model.topology import build_topology
 from twin.service.history import latest_event_ms
 from whatif.changes import apply
+from whatif.costs import Pricing
 from whatif.history import load_steps
 from whatif.kpis import NUMBERS, Kpis, MonthFigures, kpis
 from whatif.loader import ScenarioError, ScenarioFile
@@ -67,6 +68,7 @@ class Comparison:
     baseline_months: list[MonthFigures]
     scenarios: list[ScenarioResult]
     seconds: float
+    costs_basis: str  # how costs were priced, or why there are none
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: each KPI as baseline, scenario and difference."""
@@ -91,9 +93,9 @@ class Comparison:
             },
             "not_included": (
                 "guiding indicators from monthly inputs (solid waste, waste heat, water reuse, "
-                "product energy): no change kind moves them; costs and savings: tariffs are not "
-                "part of parktwin yet"
+                "product energy): no change kind moves them"
             ),
+            "costs": self.costs_basis,
             "baseline": {"kpis": self.baseline.as_dict(), "months": rows(self.baseline_months)},
             "scenarios": [
                 {
@@ -211,11 +213,17 @@ async def compare(
             or [Problem(s.file, "period", 1, f"no history in {span.basis}") for s in scenarios]
         )
     window = Window.of(steps, topology, calendar)
-    baseline, baseline_months = kpis(window, window.park, park.twin)
+    pricing = Pricing.of(window, park, park.tariffs) if park.tariffs is not None else None
+    baseline, baseline_months = kpis(window, window.park, park.twin, pricing=pricing)
     results = []
     for loaded in scenarios:
         applied = apply(loaded.scenario, window, park, park.twin)
-        figures, months = kpis(window, applied.park, applied.settings, applied.green_by_month)
+        priced = pricing
+        if applied.tariffs is not None and applied.tariffs is not park.tariffs:
+            priced = Pricing.of(window, park, applied.tariffs)
+        figures, months = kpis(
+            window, applied.park, applied.settings, applied.green_by_month, priced
+        )
         results.append(
             ScenarioResult(
                 loaded.scenario.name,
@@ -225,6 +233,15 @@ async def compare(
                 figures,
                 months,
             )
+        )
+    costs_basis = "no tariffs in the park file: no costs"
+    if pricing is not None:
+        costs_basis = (
+            f"{pricing.tariffs.currency}, the park's tariffs per step: import at the mean price "
+            f"of the step's tariff segments, the basic charge from each main meter's highest "
+            f"{step_min}-minute mean demand of the month under the version valid at its start, "
+            "a scenario's import shared among main meters as measured (assumed)"
+            + ("; some tariff figures are examples, not official" if pricing.example else "")
         )
     return Comparison(
         park.park.id,
@@ -238,4 +255,5 @@ async def compare(
         baseline_months,
         results,
         time.perf_counter() - started,
+        costs_basis,
     )

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from parktwin.park.tariffs import TariffVersion
 from parktwin.park.twin import Month
 
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -125,6 +126,15 @@ class GridFactor(Strict):
         return self
 
 
+class TariffChange(Strict):
+    """Other tariff versions (prices, bands, the basic charge, contracted demand) in place of
+    the park's: the same schema as the park file's ``tariffs.versions`` (docs/tariffs.md)."""
+
+    kind: Literal["tariff"]
+    versions: list[TariffVersion] = Field(min_length=1)
+    label: str = "set by the scenario"
+
+
 Carrier = Literal["electricity", "gas", "heat"]
 
 
@@ -166,7 +176,14 @@ CHANGE_KINDS = frozenset(
     }
 )
 Change = Annotated[
-    AddPv | Battery | GreenPowerPurchase | ElectrifyHeat | GridFactor | Efficiency | NewTenant,
+    AddPv
+    | Battery
+    | GreenPowerPurchase
+    | ElectrifyHeat
+    | GridFactor
+    | Efficiency
+    | NewTenant
+    | TariffChange,
     Field(discriminator="kind"),
 ]
 
