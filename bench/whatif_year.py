@@ -47,8 +47,8 @@ from whatif.history import counted_statements
 from whatif.loader import load_scenario, parse_scenario
 from whatif.run import compare
 
-YEAR_FROM = "2025-01-01T00:00"
-YEAR_TO = "2026-01-01T00:00"
+YEAR_FROM = "2026-01-01T00:00"  # the demo park's example tariff is valid from 2026
+YEAR_TO = "2027-01-01T00:00"
 
 # A counter per device kind and its mean rate per hour (simple, assumed: the volume matters).
 COUNTERS: dict[DeviceKind, list[tuple[str, float]]] = {
@@ -143,9 +143,9 @@ async def main() -> None:
                 f"every {args.interval_min} min in {time.perf_counter() - began:.0f} s"
             )
             calendar = Calendar(park.timezone)
-            start = calendar.parse_label(Granularity.MONTH, "2025-01")
-            end = calendar.parse_label(Granularity.MONTH, "2026-01")
-            text = scenario_path.read_text() + "\nperiod: {from: 2025-01, to: 2025-12}\n"
+            start = calendar.parse_label(Granularity.MONTH, "2026-01")
+            end = calendar.parse_label(Granularity.MONTH, "2027-01")
+            text = scenario_path.read_text() + "\nperiod: {from: 2026-01, to: 2026-12}\n"
             scenario = parse_scenario(text, str(scenario_path), park)
             # Alternating rounds: on a shared machine the load moves between two timings.
             baselines, runs = [], []
@@ -171,7 +171,9 @@ async def main() -> None:
     print(
         f"window {result.months[0]}..{result.months[-1]}, {result.steps_read}/{result.steps} "
         f"steps measured; net CO2 {result.baseline.net_co2_t:,.0f} -> "
-        f"{result.scenarios[0].kpis.net_co2_t:,.0f} t"
+        f"{result.scenarios[0].kpis.net_co2_t:,.0f} t; cost "
+        f"{result.baseline.cost_total_yuan or 0:,.0f} -> "
+        f"{result.scenarios[0].kpis.cost_total_yuan or 0:,.0f} (example tariff)"
     )
 
 
