@@ -505,13 +505,14 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, twin_service
+    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     service = twin_service(loaded, settings)
     attach_reports(service, attach_alerts(service))
+    attach_what_if(service)
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
         f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
@@ -537,7 +538,7 @@ def run_command(
     from collectors.service import Collector
     from parktwin.metrics import IntakeMetrics
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, twin_service
+    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
@@ -545,6 +546,7 @@ def run_command(
     collector = Collector(loaded, settings)
     service = twin_service(loaded, settings)
     attach_reports(service, attach_alerts(service))
+    attach_what_if(service)
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
@@ -696,6 +698,31 @@ def demo_command(
         f"{simulated.readings_published}, received {report.readings_received}, "
         + (f"stored {report.readings_stored}" if report.stored else "not stored (no InfluxDB)")
     )
+
+
+@app.command("what-if")
+def what_if(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
+    park: ParkOption = None,
+    config: ConfigOption = None,
+    influx_url: Annotated[str | None, typer.Option(help="InfluxDB URL.")] = None,
+    database: Annotated[str | None, typer.Option(help="v1 database.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write CSV here.")] = None,
+    step_min: Annotated[
+        int, typer.Option("--step-min", help="Step in minutes: 60, 30 or 15.")
+    ] = 60,
+) -> None:
+    """Run what-if scenarios over the park's stored history and compare them with it.
+
+    Results are estimates: nothing is written to InfluxDB or to the live twin.
+    """
+    from programs.whatif import run_what_if
+
+    if step_min not in (15, 30, 60):
+        raise _fail("--step-min: 15, 30 or 60")
+    loaded, settings = _load(park, config, influx__url=influx_url, influx__database=database)
+    run_what_if(loaded, settings, scenarios, json_out, csv_out, step_min)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alerts.service import AlertService
@@ -13,6 +14,8 @@ from parktwin.validation import Limits
 from reports.inputs import describe
 from reports.service import ReportService
 from twin.service.service import TwinService
+from whatif.api import WhatIfRoutes
+from whatif.examples import example_paths
 
 
 def twin_service(park: Park, settings: Settings, writer: PointWriter | None = None) -> TwinService:
@@ -48,3 +51,14 @@ def attach_reports(twin: TwinService, alerts: AlertService | None) -> ReportServ
     twin.add_api_routes(reports.add_routes)
     twin.add_listener(reports)
     return reports
+
+
+def attach_what_if(twin: TwinService, stored: list[Path] | None = None) -> WhatIfRoutes:
+    """``/api/what-if`` on the twin's HTTP API, over the InfluxDB the twin reads its history
+    from; stored scenarios are the bundled examples unless others are given. The twin knows
+    nothing of what-if."""
+    routes = WhatIfRoutes(
+        twin.park, twin.settings.influx, stored if stored is not None else example_paths()
+    )
+    twin.add_api_routes(routes.add_routes)
+    return routes

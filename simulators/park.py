@@ -18,6 +18,7 @@ from typing import Any
 from parktwin.contract.quantities import DeviceKind
 from parktwin.contract.reading import Reading
 from parktwin.park.model import BuildingUse, Device, Park
+from parktwin.sun import clear_sky_ghi_w_m2, solar_position
 from simulators.battery import Dispatch, dispatch, next_soc_pct
 from simulators.calendar import HolidayCalendar, china_calendar
 from simulators.devices import DeviceRuntime, counter_names, integrate, reading_values
@@ -30,7 +31,6 @@ from simulators.loads import (
 )
 from simulators.noise import stable_key, uniform
 from simulators.profiles import ev_demand
-from simulators.sun import clear_sky_ghi_w_m2, solar_position
 from simulators.weather import WeatherState, climate_for, step_weather, weather_at
 
 STATE_VERSION = 1

@@ -29,13 +29,21 @@ import aiomqtt
 import orjson
 import yaml
 from aiohttp import web
-from conftest import InfluxDatabase, InfluxDB1, Mosquitto, free_port, require_binary
+from conftest import (
+    InfluxDatabase,
+    InfluxDB1,
+    Mosquitto,
+    free_port,
+    http_request,
+    require_binary,
+)
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from alerts.engine import AlertEngine, AlertEvent
 from alerts.service import AlertService, alert_topic
 from collectors.service import Collector
+from collectors.tagging import render, series_keys
 from parktwin.config import MqttSettings, Settings, load_settings
 from parktwin.contract import topics
 from parktwin.contract.reading import Reading
@@ -1071,3 +1079,96 @@ def mixed_stream() -> bytes:
             packet(0xE0, b"\x00\x00"),
         ]
     )
+
+
+# -- What-if: a small park with two known days of readings -----------------------------------------
+
+WHATIF_PARK = """
+schema_version: 1
+park:
+  id: {park_id}
+  name: What-if park
+  timezone: Asia/Shanghai
+  location: {{latitude: 31.23, longitude: 121.47}}
+zones:
+  - {{id: prod, name: Production, type: production}}
+buildings:
+  - {{id: plant, name: Plant, zone: prod, use: factory, floor_area_m2: 10000,
+     occupant_capacity: 100}}
+  - {{id: office, name: Office, zone: prod, use: office, floor_area_m2: 2000,
+     occupant_capacity: 80}}
+enterprises:
+  - {{id: acme, name: ACME, industry: machinery, land_area_mu: 30, buildings: [plant]}}
+devices:
+  - {{id: main, kind: grid_main_meter, zone: prod, interval_s: 900}}
+  - {{id: m-plant, kind: sub_meter, building: plant, interval_s: 900}}
+  - {{id: m-office, kind: sub_meter, building: office, interval_s: 900}}
+  - {{id: gas-plant, kind: gas_meter, building: plant, interval_s: 900}}
+"""
+
+# The known days (Asia/Shanghai): 2025-03-20 (the equinox) and 2025-03-21. The plant draws
+# 400 kW, the office 100 kW and the plant burns 50 m3 of gas an hour, all day; from 10:00 to
+# 11:00 on the first day the plant draws 900 kW, the month's peak (1,000 kW from the grid).
+WHATIF_FROM = "2025-03-20T00:00"
+WHATIF_HOURS = 48
+WHATIF_PEAK_HOUR = 10
+PLANT_KW, OFFICE_KW, PEAK_PLANT_KW, GAS_M3_H = 400.0, 100.0, 900.0, 50.0
+
+
+def whatif_park(park_id: str) -> Park:
+    return parse_park(WHATIF_PARK.format(park_id=park_id), "whatif_park")
+
+
+def whatif_readings() -> list[Reading]:
+    """A reading of every meter each 15 minutes over the known days (counters from 1,000)."""
+    start = local_ms(WHATIF_FROM)
+    step_ms = 900_000
+    totals = {"import": 1000.0, "plant": 1000.0, "office": 1000.0, "gas": 1000.0}
+    readings = []
+    for k in range(WHATIF_HOURS * 4 + 1):
+        ts = start + k * step_ms
+        if k:
+            hour = (k - 1) // 4  # the quarter hour that just ended
+            plant = PEAK_PLANT_KW if hour == WHATIF_PEAK_HOUR else PLANT_KW
+            totals["plant"] += plant / 4
+            totals["office"] += OFFICE_KW / 4
+            totals["import"] += (plant + OFFICE_KW) / 4
+            totals["gas"] += GAS_M3_H / 4
+        readings += [
+            Reading("main", ts, {"energy_import_kwh": totals["import"], "energy_export_kwh": 5.0}),
+            Reading("m-plant", ts, {"energy_kwh": totals["plant"]}),
+            Reading("m-office", ts, {"energy_kwh": totals["office"]}),
+            Reading("gas-plant", ts, {"gas_m3": totals["gas"]}),
+        ]
+    return readings
+
+
+def store_in_influxdb(database: InfluxDatabase, park: Park, readings: list[Reading]) -> None:
+    """Write readings as the collectors tag them, straight to InfluxDB 1.x's /write."""
+    body = "\n".join(render(series_keys(park), readings)).encode()
+    http_request(f"{database.url}/write?db={database.name}&precision=ms", data=body)
+
+
+# The what-if park with a two-band tariff and a demand charge (test figures, not a real tariff).
+WHATIF_TARIFFS = """
+tariffs:
+  currency: CNY
+  versions:
+    - valid_from: 2025-01-01
+      source: "test tariff"
+      example: true
+      bands: {peak: 1.0, valley: 0.4}
+      seasons:
+        - name: all year
+          months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+          weekday:
+            - {from: "00:00", to: "08:00", band: valley}
+            - {from: "08:00", to: "24:00", band: peak}
+      basic: {kind: demand, price_yuan_per_kw_month: 40, contracted_kw: {main: 800}}
+      gas_yuan_per_m3: 3.0
+      green_certificate_yuan: 5
+"""
+
+
+def priced_whatif_park(park_id: str) -> Park:
+    return parse_park(WHATIF_PARK.format(park_id=park_id) + WHATIF_TARIFFS, "whatif_park")

@@ -17,9 +17,9 @@ from parktwin.contract.payload import decode
 from parktwin.contract.quantities import KINDS
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
+from parktwin.sun import clear_sky_ghi_w_m2, solar_noon_ms, solar_position
 from simulators.calendar import DayType, china_calendar
 from simulators.park import ModelOptions, ParkSimulator
-from simulators.sun import clear_sky_ghi_w_m2, solar_noon_ms, solar_position
 
 SHANGHAI = "Asia/Shanghai"
 HOUR_MS = 3_600_000

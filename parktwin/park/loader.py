@@ -134,8 +134,13 @@ def parse_park(text: str, file: str = "<park>") -> Park:
     return parse_park_source(text, file).park
 
 
-def parse_park_source(text: str, file: str = "<park>") -> ParkSource:
-    """Validate the text of a park file and keep its lines; raise ParkFileError if invalid."""
+def parse_yaml_mapping(
+    text: str, file: str
+) -> tuple[dict[Any, Any], dict[Path, int], list[Problem]]:
+    """A YAML document whose top level is a mapping, the line of every path in it, and the
+    problems YAML lets pass (duplicate keys, recursive aliases); raise ParkFileError when the
+    text is no such document. Other YAML files with line-numbered errors (what-if scenarios)
+    use it too."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -157,17 +162,30 @@ def parse_park_source(text: str, file: str = "<park>") -> ParkSource:
     if not isinstance(data, dict):
         line = node.start_mark.line + 1
         raise ParkFileError([Problem(file, "", line, "the top level must be a mapping")])
-    problems = [Problem(file, _format_path(p), line, msg) for p, line, msg in found]
+    return data, lines, [Problem(file, _format_path(p), line, msg) for p, line, msg in found]
+
+
+def validation_problems(exc: ValidationError, file: str, lines: dict[Path, int]) -> list[Problem]:
+    """Each pydantic error as a Problem with the path and line of the field at fault."""
+    return [
+        Problem(file, _format_path(tuple(e["loc"])), _line_of(tuple(e["loc"]), lines), e["msg"])
+        for e in exc.errors(include_url=False)
+    ]
+
+
+def problem_at(file: str, path: Path, lines: dict[Path, int], message: str) -> Problem:
+    """A Problem at ``path``, on the line of its deepest part the file holds."""
+    return Problem(file, _format_path(path), _line_of(path, lines), message)
+
+
+def parse_park_source(text: str, file: str = "<park>") -> ParkSource:
+    """Validate the text of a park file and keep its lines; raise ParkFileError if invalid."""
+    data, lines, problems = parse_yaml_mapping(text, file)
     try:
         park = Park.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            path = tuple(error["loc"])
-            problems.append(Problem(file, _format_path(path), _line_of(path, lines), error["msg"]))
-        raise ParkFileError(problems) from None
-    problems += [
-        Problem(file, _format_path(p), _line_of(p, lines), msg) for p, msg in reference_errors(park)
-    ]
+        raise ParkFileError(problems + validation_problems(exc, file, lines)) from None
+    problems += [problem_at(file, p, lines, msg) for p, msg in reference_errors(park)]
     if problems:
         raise ParkFileError(problems)
     return ParkSource(park, file, lines)

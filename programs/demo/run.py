@@ -31,7 +31,7 @@ from parktwin.park.model import Park
 from programs.demo.broker import Broker, embedded_broker, named_broker
 from programs.demo.storage import NullWriter, influx_answers, storage_notice
 from programs.demo.terminal import Counts, LiveBlock, summary_lines
-from programs.wiring import attach_alerts, attach_reports, twin_service
+from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
 from simulators.run import SimulationReport, SimulatorOptions, run_simulator
 from twin.service.live_plan import day_budget_kwh
 from twin.service.service import TwinService
@@ -154,6 +154,8 @@ async def run_demo(options: DemoOptions, stop: asyncio.Event) -> DemoReport:
         twin = twin_service(park, settings, writer=None if stored else NullWriter())
         alerts = attach_alerts(twin)
         attach_reports(twin, alerts)
+        if stored:  # what-if runs over stored history; without InfluxDB there is none
+            attach_what_if(twin)
         twin.registry.register(
             CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
         )

@@ -1,7 +1,8 @@
 """The twin's read-only HTTP API: state, KPIs, enterprises, health and service metrics.
 
 It binds to loopback unless told otherwise, and takes an optional bearer token (all routes but
-``/healthz``). Every route is GET: nothing can be changed through it.
+``/healthz``). Nothing can be changed through it: its own routes are GET, and routes that
+programs add (reports, what-if) read and compute, never change the twin.
 """
 
 from __future__ import annotations

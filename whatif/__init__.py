@@ -1,0 +1,1 @@
+"""What-if: scenarios run over the park's stored history with the twin's rules and maths."""
