@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections import Counter
 from datetime import datetime
@@ -12,11 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from parktwin.config import ConfigError, Settings, load_settings
-from parktwin.park.bundled import demo_park_path
-from parktwin.park.loader import ParkFileError, load_park_source
+from parktwin.config import Settings
 from parktwin.park.model import Park
 from programs.dashboards import dashboards_app
+from programs.history import backfill_command, demo_db_command, import_csv_command
+from programs.loading import fail as _fail
+from programs.loading import load as _load
+from programs.loading import setup_logging as _setup_logging
 
 app = typer.Typer(
     help="parktwin: smart-park digital twin and IoT monitoring.",
@@ -41,17 +42,6 @@ DurationOption = Annotated[
 LogLevelOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code=2)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-
 def _broker_overrides(broker: str | None) -> dict[str, Any]:
     if broker is None:
         return {}
@@ -59,25 +49,6 @@ def _broker_overrides(broker: str | None) -> dict[str, Any]:
     if not host or not port.isdigit():
         raise _fail(f"--broker: expected host:port, got {broker!r}")
     return {"mqtt__host": host, "mqtt__port": int(port)}
-
-
-def _load(park_file: Path | None, config: Path | None, **overrides: Any) -> tuple[Park, Settings]:
-    try:
-        settings = load_settings(config, **overrides)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    path = park_file or settings.park_file or demo_park_path()
-    from collectors.mapping.compiled import MappingError, compile_mappings
-
-    try:
-        source = load_park_source(path)
-        try:
-            compile_mappings(source.park)  # what needs a preset, checked with file and line
-        except MappingError as exc:
-            raise ParkFileError(source.problems(exc.problems)) from None
-        return source.park, settings
-    except ParkFileError as exc:
-        raise _fail(str(exc)) from None
 
 
 @app.command("check-config")
@@ -666,17 +637,35 @@ def demo_command(
         int, typer.Option("--api-port", help="Port of the twin view (busy: any free port).")
     ] = 8080,
     refresh_s: Annotated[float, typer.Option(help="Seconds between summary refreshes.")] = 3.0,
+    influx_url: Annotated[
+        str | None,
+        typer.Option(
+            "--influx-url",
+            help="Store in this InfluxDB (it must answer); default: the configured one when it "
+            "answers, else an embedded influxd with its data in the state folder.",
+        ),
+    ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(help="Start a fresh state folder with this much past history (e.g. 90d, 2w)."),
+    ] = None,
+    history_resolution_s: Annotated[
+        float, typer.Option(help="History's reporting period at least (0: device intervals).")
+    ] = 300.0,
     duration: DurationOption = None,
     log_level: LogLevelOption = "WARNING",
 ) -> None:
-    """The whole park in one process: an embedded broker, the simulator at a time warp, the
-    collectors, the twin and the alerts, with a live summary and the twin view in a browser."""
+    """The whole park in one process: an embedded broker and InfluxDB, the simulator at a time
+    warp, the collectors, the twin and the alerts, with a live summary and the twin view."""
     from programs.demo.broker import BrokerError
-    from programs.demo.run import DemoOptions, run_demo
+    from programs.demo.database import DatabaseError
+    from programs.demo.run import DemoInterrupted, DemoOptions, run_demo
+    from programs.history import parse_span_days
     from programs.lifecycle import run_until_stopped
 
     _setup_logging(log_level)
     loaded, settings = _load(park, config)
+    history_days = parse_span_days(history) if history else 0.0
     named = _broker_overrides(broker)
     options = DemoOptions(
         park=loaded,
@@ -686,17 +675,27 @@ def demo_command(
         state_folder=state_dir,
         api_port=api_port,
         refresh_s=refresh_s,
+        influx_url=influx_url,
+        history_days=history_days,
+        history_resolution_s=history_resolution_s,
     )
     try:
         report = asyncio.run(run_until_stopped(lambda stop: run_demo(options, stop), duration))
-    except BrokerError as exc:
+    except (BrokerError, DatabaseError) as exc:
         raise _fail(f"demo: {exc}") from None
+    except DemoInterrupted as exc:
+        typer.echo(f"demo: {exc}", err=True)
+        raise typer.Exit(code=130) from None
     simulated = report.simulation
     typer.echo(
         f"demo: simulated {simulated.simulated_start.isoformat()} .. "
         f"{simulated.simulated_end.isoformat()}; readings published "
         f"{simulated.readings_published}, received {report.readings_received}, "
-        + (f"stored {report.readings_stored}" if report.stored else "not stored (no InfluxDB)")
+        + (
+            f"stored {report.readings_stored} in {report.storage}"
+            if report.stored
+            else "not stored (no InfluxDB)"
+        )
     )
 
 
@@ -723,6 +722,11 @@ def what_if(
         raise _fail("--step-min: 15, 30 or 60")
     loaded, settings = _load(park, config, influx__url=influx_url, influx__database=database)
     run_what_if(loaded, settings, scenarios, json_out, csv_out, step_min)
+
+
+app.command("backfill")(backfill_command)
+app.command("import-csv")(import_csv_command)
+app.command("demo-db")(demo_db_command)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
-# InfluxDB 1.x, VictoriaMetrics, and aedes from npm as a second MQTT broker), Chromium for the twin view's test, poppler-utils and a CJK font
-# for the PDF reports, python3-venv, and a virtualenv in .venv
+# InfluxDB 1.x and its influx CLI, VictoriaMetrics, and aedes from npm as a second MQTT broker),
+# Chromium for the twin view's test, poppler-utils and a CJK font for the PDF reports,
+# python3-venv, and a virtualenv in .venv
 # with parktwin in it.
 # As root it installs missing Debian packages itself; otherwise it names the command to run.
 set -euo pipefail
@@ -12,6 +13,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/
 have mosquitto || missing+=(mosquitto)
 have mosquitto_sub || missing+=(mosquitto-clients)
 have influxd || missing+=(influxdb)
+have influx || missing+=(influxdb-client)  # the `influx` CLI: query the demo's readings as a user would
 have victoria-metrics || missing+=(victoria-metrics)
 have curl || missing+=(curl)
 have docker-compose || missing+=(docker-compose)  # parses docker-compose.yml in the tests; no engine needed

@@ -53,6 +53,9 @@ class ModelOptions:
     step_s: float | None = None  # default: the shortest device interval, at most 60 s
     meter_replacements_per_year: float = 0.2  # per meter; a replacement resets its counters
     clouds: bool = True
+    # Devices report at least this far apart (0: at their own interval); history generated
+    # for past months needs no minute-by-minute detail.
+    min_interval_s: float = 0.0
     calendar: HolidayCalendar = field(default_factory=china_calendar)
 
 
@@ -249,6 +252,12 @@ class ParkSimulator:
             yield Reading(rt.device.id, ts_ms, values, rt.seq)
         self.now_ms = max(self.now_ms, until_ms)
 
+    def integrate_until(self, ts_ms: int) -> None:
+        """Integrate whole steps until the current one starts at ``ts_ms`` or later, so that
+        the counters in ``state()`` are those of that instant when it lies on the step grid."""
+        while self.step_start_ms < ts_ms:
+            self._finish_step()
+
     def runtime(self, device_id: str) -> DeviceRuntime:
         """The live state of one device (for tests and the state file)."""
         return self._by_id[device_id]
@@ -257,7 +266,8 @@ class ParkSimulator:
 
     def _runtime(self, device: Device, saved: dict[str, Any] | None) -> DeviceRuntime:
         key = stable_key(self.seed, "device", device.id)
-        interval_ms = max(1, round(device.interval_s * 1000))
+        interval_s = max(device.interval_s, self.options.min_interval_s)
+        interval_ms = max(1, round(interval_s * 1000))
         phase_ms = int(uniform(key, 0) * interval_ms)
         rt = DeviceRuntime(device, key, interval_ms, self.origin_ms + phase_ms)
         for i, name in enumerate(counter_names(device.kind)):

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from programs.demo.broker import mosquitto_config
+from programs.demo.database import influxd_config
 
 # The one user of ``secured_mosquitto``.
 USER, PASSWORD = "sim", "s3cret-pw"
@@ -209,16 +210,8 @@ class InfluxDB1(ServerProcess):
         folder.mkdir(parents=True, exist_ok=True)
         port, rpc_port = free_port(), free_port()
         config = folder / "influxdb.conf"
-        config.write_text(
-            "reporting-disabled = true\n"
-            f'bind-address = "127.0.0.1:{rpc_port}"\n'
-            f'[meta]\n  dir = "{folder}/meta"\n'
-            f'[data]\n  dir = "{folder}/data"\n  wal-dir = "{folder}/wal"\n'
-            "  query-log-enabled = false\n"
-            "[monitor]\n  store-enabled = false\n"
-            f'[http]\n  bind-address = "127.0.0.1:{port}"\n  log-enabled = false\n'
-            "  max-body-size = 0\n"
-        )
+        # The configuration the demo's embedded InfluxDB runs (loopback only, no size limit).
+        config.write_text(influxd_config(port, rpc_port, folder))
         return cls(
             command=[binary, "-config", str(config)],
             folder=folder,

@@ -548,7 +548,10 @@ class Receiver:
 VIEW_URL = re.compile(r"^twin view: (http://\S+/)$")
 
 
-FINAL = re.compile(r"^demo: simulated (\S+) \.\. (\S+); readings published (\d+), received (\d+), ")
+FINAL = re.compile(
+    r"^demo: simulated (\S+) \.\. (\S+); readings published (\d+), received (\d+), "
+    r"(?:stored (\d+) in (.+)|not stored .*)$"
+)
 
 
 ENERGY_TODAY = re.compile(r"^energy today: ([\d,.]+) kWh")
@@ -563,13 +566,15 @@ class DemoRun:
 
     state_dir: Path
     args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # on top of the harness's own
     lines: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
 
     def start(self) -> DemoRun:
         env = dict(os.environ)
-        # Nothing listens there: the demo must run, and say so, without a database.
+        # Nothing answers there: the demo starts its own InfluxDB (on that port, when free).
         env["PARKTWIN_INFLUX__URL"] = f"http://127.0.0.1:{free_port()}"
+        env.update(self.env)
         command = [sys.executable, "-m", "programs", "demo", "--state-dir", str(self.state_dir)]
         self.process = subprocess.Popen(
             [*command, "--api-port", "0", "--refresh-s", "1", *self.args],

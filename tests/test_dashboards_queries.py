@@ -4,6 +4,7 @@ it, answers with data from a real InfluxDB filled by the simulator, the collecto
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import InfluxDatabase, Mosquitto, http_request
-from helpers import wait_until
+from helpers import FINAL, DemoRun, wait_until
 
 from collectors.service import Collector
 from dashboards.catalogue import dashboard_json, dashboards
@@ -131,6 +132,9 @@ def problems_of(db: InfluxDatabase, select: Select, query: str) -> str | None:
     return None
 
 
+FIRING = "\"state\" = 'firing'"
+ACTIVE_ALERTS = re.compile(r"^active alerts: (\d+)$")
+
 SELECTIONS: dict[str, dict[str, Any]] = {
     "every zone and building": {"zone": ALL, "building": ALL},
     "two zones, two buildings": {"zone": ["prod-w", "util"], "building": ["jl-f1", "jl-f2"]},
@@ -175,3 +179,48 @@ async def test_every_panel_variable_and_annotation_query_answers_with_its_column
     assert not problems, "\n".join(problems)
     assert checked > 100
     assert time.monotonic() - started < 90
+
+
+async def test_every_panel_answers_with_rows_from_a_demo_with_history(
+    influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    # The demo as a user runs it, storing in the test's database: three days of history
+    # backfilled, then live for a while.
+    env = {"PARKTWIN_INFLUX__URL": influxdb.url, "PARKTWIN_INFLUX__DATABASE": influxdb.name}
+    args = ["--history", "3d", "--speed", "600", "--duration", "30"]
+    demo = DemoRun(tmp_path / "state", args, env).start()
+    try:
+        assert await asyncio.to_thread(demo.wait, 240) == 0, demo.output()
+    finally:
+        demo.stop()
+    final = demo.last(FINAL)
+    assert final.group(3) == final.group(4) == final.group(5), demo.output()
+    live_start = datetime.fromisoformat(final.group(1))
+    window = TimeRange(
+        int(live_start.timestamp() * 1000) - 3 * 86_400_000,
+        int(datetime.fromisoformat(final.group(2)).timestamp() * 1000),
+    )
+    alerts_fired = demo.last(ACTIVE_ALERTS).group(1) != "0"
+    problems: list[str] = []
+    checked = 0
+    for lang, board in dashboards():
+        templating = {v["name"]: v for v in dashboard_json(board, lang)["templating"]["list"]}
+        values: dict[str, Any] = {"park": "mingxi", "zone": ALL, "building": ALL}
+        values |= {n: v["query"] for n, v in templating.items() if v["type"] == "textbox"}
+        for variable in templating.values():
+            if variable["type"] == "query":
+                query = expand(variable["query"], templating, values, window)
+                if not columns_and_rows(influxdb, query):
+                    problems.append(f"{board.uid} variable {variable['name']}: no values")
+        for panel in board.panels():
+            for target in panel.targets:
+                query = expand(str(target.query), templating, values, window)
+                if FIRING in query and not alerts_fired:
+                    # The active-alerts table is empty exactly when the demo had none.
+                    assert columns_and_rows(influxdb, query) == [], query
+                    continue
+                found = problems_of(influxdb, target.query, query)
+                checked += 1
+                problems += [f"{board.uid} {panel.title!r}: {found}"] if found else []
+    assert not problems, "\n".join(problems)
+    assert checked > 50

@@ -31,9 +31,9 @@ def test_a_restarted_demo_continues_the_same_simulated_day(tmp_path: Path) -> No
     end_1, start_2 = first.last(FINAL).group(2), second.last(FINAL).group(1)
     assert start_2 == end_1  # the simulator's clock continues
     for run in (first, second):
-        published, received = run.last(FINAL).group(3, 4)
+        published, received, stored = run.last(FINAL).group(3, 4, 5)
         assert int(published) > 0
-        assert published == received, run.output()
+        assert published == received == stored, run.output()
 
     energy_1 = float(first.last(ENERGY_TODAY).group(1).replace(",", ""))
     energy_2 = float(second.last(ENERGY_TODAY).group(1).replace(",", ""))

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-import os
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from parktwin.config import MAX_PACKET_SIZE_BYTES
+from programs.demo.child import find_binary, log_tail, stop_child
 
 INSTALL_HINT = "apt-get install -y mosquitto (or run scripts/setup.sh as root)"
 START_TIMEOUT_S = 10.0
@@ -41,10 +40,7 @@ class Broker:
 
 def find_mosquitto() -> str | None:
     """Path of the mosquitto binary (Debian installs it in /usr/sbin), or None."""
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    return next((p for p in ("/usr/sbin/mosquitto",) if os.access(p, os.X_OK)), None)
+    return find_binary("mosquitto")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -91,7 +87,7 @@ async def _wait_for_port(port: int, process: asyncio.subprocess.Process, log: Pa
     async with asyncio.timeout(START_TIMEOUT_S):
         while True:
             if process.returncode is not None:
-                tail = await asyncio.to_thread(_tail, log)
+                tail = await asyncio.to_thread(log_tail, log)
                 raise BrokerError(f"mosquitto exited with {process.returncode}: {tail}")
             with contextlib.suppress(OSError):
                 _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -99,10 +95,6 @@ async def _wait_for_port(port: int, process: asyncio.subprocess.Process, log: Pa
                 await writer.wait_closed()
                 return
             await asyncio.sleep(0.05)
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:] if log.exists() else ""
 
 
 def _prepare(folder: Path) -> tuple[int, Path]:
@@ -142,14 +134,7 @@ async def embedded_broker(folder: Path) -> AsyncIterator[Broker]:
             raise BrokerError(f"mosquitto did not open port {port}") from None
         yield Broker("127.0.0.1", port, embedded=True)
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(STOP_TIMEOUT_S):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_child(process, STOP_TIMEOUT_S)
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,5 @@
-"""Where the demo's readings go: InfluxDB when one answers, otherwise a writer that only counts.
+"""Where the demo's readings go, in words: InfluxDB (embedded or named), or, when neither can
+run, a writer that only counts.
 
 The demo must run on a machine with nothing but Python and mosquitto, so a missing database is
 not an error; but it must never pretend to store what it drops, so it says so once, plainly.
@@ -9,11 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiohttp
-
-from parktwin.config import InfluxSettings
-
-PING_TIMEOUT_S = 2.0
+from programs.demo.database import INSTALL_HINT, Database
 
 
 @dataclass
@@ -33,28 +30,32 @@ class NullWriter:
         """Nothing to release."""
 
 
-async def influx_answers(settings: InfluxSettings) -> bool:
-    """Whether InfluxDB answers ``/ping`` at the configured URL (one try, a short timeout)."""
-    url = settings.url.rstrip("/") + "/ping"
-    timeout = aiohttp.ClientTimeout(total=PING_TIMEOUT_S)
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url) as response,
-        ):
-            return response.status in (200, 204)
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
-        return False
+def influx_command(database: Database) -> str:
+    """The Debian ``influx`` command line that queries the demo's readings."""
+    host, _, port = database.url.removeprefix("http://").partition(":")
+    return f"influx -host {host} -port {port or 8086} -database {database.name}"
 
 
-def storage_notice(stored: bool, settings: InfluxSettings, state_folder: str) -> str:
-    """The one sentence saying where readings go and what is not kept."""
-    if stored:
-        where = settings.bucket if settings.api.value == "v2" else settings.database
-        return f"storage: readings and KPIs go to InfluxDB at {settings.url} ({where})."
+def where_stored(database: Database | None) -> str:
+    """A few words for the summary: where the readings are stored."""
+    if database is None:
+        return "nowhere (no InfluxDB)"
+    kind = "embedded InfluxDB" if database.embedded else "InfluxDB"
+    return f"{kind} {database.url} ({database.name})"
+
+
+def storage_notice(database: Database | None, configured_url: str, state_folder: str) -> str:
+    """The sentences saying where readings go, how to query them, and what is not kept."""
+    if database is not None:
+        data = f", data in {database.folder}/" if database.folder is not None else ""
+        return (
+            f"storage: readings and KPIs go to {where_stored(database)}{data}; "
+            f"query them with: {influx_command(database)}"
+        )
     return (
-        f"storage: no InfluxDB answers at {settings.url}: readings are validated, counted and "
-        "fed to the twin, but NOT stored (no time series, no KPI history, the spool is not "
-        f"used); the twin's state is kept in {state_folder}. Start InfluxDB or set "
-        "PARKTWIN_INFLUX__URL to store them."
+        f"storage: no InfluxDB answers at {configured_url} and influxd is not installed "
+        f"({INSTALL_HINT}): readings are validated, counted and fed to the twin, but NOT stored "
+        "(no time series, no KPI history, the spool is not used); the twin's state is kept in "
+        f"{state_folder}. Install influxd, or start InfluxDB and set PARKTWIN_INFLUX__URL, to "
+        "store them."
     )

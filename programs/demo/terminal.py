@@ -20,7 +20,7 @@ class Counts:
 
     readings_received: int
     readings_stored: int
-    stored: bool  # False: a null writer counted them
+    storage: str | None  # where they are stored, in words; None: nowhere (a null writer)
 
 
 def _number(value: float | None, unit: str, digits: int = 0) -> str:
@@ -51,7 +51,11 @@ def summary_lines(
     elif budget_kwh is None:
         against = " (no day budget in the park file)"
     progress = kpis.get("carbon_neutral_progress_pct")
-    stored = f"stored {counts.readings_stored:,}" if counts.stored else "NOT stored (no InfluxDB)"
+    stored = (
+        f"stored {counts.readings_stored:,} in {counts.storage}"
+        if counts.storage is not None
+        else "NOT stored (no InfluxDB)"
+    )
     carbon = (kpis.get("carbon_per_energy") or {}).get("value")
     lines += [
         f"simulated time {kpis.get('local_time') or '—'}",

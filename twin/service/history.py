@@ -7,12 +7,24 @@ small, each device's readings are thinned to the first and the last value of eve
 the same local hour and day. Counter totals are unchanged by thinning (deltas telescope), except
 an increment made just before a meter reset inside one bucket; gauges (occupancy, power) keep
 two values a bucket, so person-hours come back approximately.
+
+Only the last two days are read at ``resolution_s``: the twin keeps hours for a day and a bit,
+so older readings are thinned per hour instead (a quarter of the rows to read and replay),
+as long as the park's zone is a whole number of hours from UTC, so that hour buckets are local
+hours too.
+
+The range is read one day at a time (a day is a whole number of buckets), a few days at once:
+one statement over a month of a park's readings made InfluxDB 1.6 build a single answer of tens
+of megabytes, slower than the same month a day at a time and beyond any sensible timeout.
+Days before the first stored reading are not asked for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -23,6 +35,11 @@ from parktwin.influx.influxql import Series, query
 from parktwin.park.model import Park
 
 log = logging.getLogger(__name__)
+
+CHUNK_MS = 86_400_000  # statements cover a day each (aligned on whole buckets)
+FINE_SPAN_MS = 2 * 86_400_000  # read at the finer resolution: the twin's hours (30) and more
+COARSE_S = 3600
+CONCURRENT_QUERIES = 3  # InfluxDB answers on its own threads while we turn rows into readings
 
 
 def history_statements(park: Park, since_ms: int, until_ms: int, resolution_s: int) -> list[str]:
@@ -58,32 +75,87 @@ def readings_from(series: list[Series], park: Park, resolution_s: int) -> Iterat
                     yield Reading(device_id, int(row[0]) + offset_ms, values)
 
 
-async def latest_event_ms(settings: InfluxSettings, park: Park) -> int | None:
-    """Event time of the park's newest stored reading, or None when nothing is stored."""
-    latest: int | None = None
+async def _edge_event_ms(
+    session: aiohttp.ClientSession,
+    settings: InfluxSettings,
+    park: Park,
+    newest: bool,
+    since_ms: int,
+) -> int | None:
+    """Event time of the park's newest (or, from ``since_ms``, oldest) stored reading."""
+    found: int | None = None
     media = sorted({KINDS[d.kind].medium.value for d in park.devices})
     park_id = park.park.id.replace("'", "\\'")
+    order = "ORDER BY time DESC " if newest else ""
+    for medium in media:
+        statement = (
+            f'SELECT * FROM "{medium}" WHERE "park" = \'{park_id}\' '
+            f"AND time >= {since_ms}ms {order}LIMIT 1"
+        )
+        for one in await query(session, settings, statement):
+            for row in one.values:
+                ts = int(row[0])
+                found = ts if found is None else (max(found, ts) if newest else min(found, ts))
+    return found
+
+
+async def latest_event_ms(settings: InfluxSettings, park: Park) -> int | None:
+    """Event time of the park's newest stored reading, or None when nothing is stored."""
     async with aiohttp.ClientSession() as session:
-        for medium in media:
-            statement = (
-                f'SELECT * FROM "{medium}" WHERE "park" = \'{park_id}\' ORDER BY time DESC LIMIT 1'
-            )
-            for one in await query(session, settings, statement):
-                for row in one.values:
-                    latest = max(latest or 0, int(row[0]))
-    return latest
+        return await _edge_event_ms(session, settings, park, True, 0)
+
+
+def day_chunks(since_ms: int, until_ms: int, resolution_s: int) -> list[tuple[int, int]]:
+    """[start, end) pieces of at most ``CHUNK_MS``, cut on bucket boundaries (multiples of the
+    resolution since the epoch, where InfluxDB's GROUP BY time() cuts), covering the range."""
+    bucket_ms = resolution_s * 1000
+    size = max(bucket_ms, CHUNK_MS // bucket_ms * bucket_ms)
+    chunks, start = [], since_ms
+    while start < until_ms:
+        end = min(until_ms, (start // size + 1) * size)
+        chunks.append((start, end))
+        start = end
+    return chunks
+
+
+def coarse_s(park: Park, start_ms: int, end_ms: int, resolution_s: int) -> int:
+    """The bucket for old readings: an hour when the park's zone is whole hours from UTC over
+    the range (hour buckets are then local hours), else ``resolution_s``."""
+    offsets = {
+        datetime.fromtimestamp(ms / 1000, park.timezone).utcoffset() or timedelta(0)
+        for ms in (start_ms, end_ms - 1)
+    }
+    whole = all(offset.total_seconds() % COARSE_S == 0 for offset in offsets)
+    return max(resolution_s, COARSE_S) if whole else resolution_s
 
 
 async def load_history(
     settings: InfluxSettings, park: Park, since_ms: int, until_ms: int, resolution_s: int = 900
 ) -> list[Reading]:
     """Thinned readings of the park between two event times, sorted by time."""
-    readings: list[Reading] = []
+    limit = asyncio.Semaphore(CONCURRENT_QUERIES)
     async with aiohttp.ClientSession() as session:
-        for statement in history_statements(park, since_ms, until_ms, resolution_s):
-            readings.extend(
-                readings_from(await query(session, settings, statement), park, resolution_s)
+        first = await _edge_event_ms(session, settings, park, False, since_ms)
+        if first is None or first >= until_ms:
+            return []
+
+        async def chunk(start_ms: int, end_ms: int, bucket_s: int) -> list[Reading]:
+            async with limit:
+                found: list[Reading] = []
+                for statement in history_statements(park, start_ms, end_ms, bucket_s):
+                    series = await query(session, settings, statement)
+                    found.extend(readings_from(series, park, bucket_s))
+                return found
+
+        fine_since = until_ms - FINE_SPAN_MS
+        pieces = day_chunks(max(since_ms, first), until_ms, resolution_s)
+        results = await asyncio.gather(
+            *(
+                chunk(a, b, resolution_s if b > fine_since else coarse_s(park, a, b, resolution_s))
+                for a, b in pieces
             )
+        )
+    readings = [reading for piece in results for reading in piece]
     readings.sort(key=lambda r: r.ts_ms)
     log.info("rebuilt from history: %d thinned readings", len(readings))
     return readings

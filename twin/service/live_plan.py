@@ -1,10 +1,11 @@
 """The twin view: a live plan of the park in the browser, served next to the twin's HTTP API.
 
 ``/`` serves ``twin/service/static/index.html`` (no build step), ``/api/plan`` the park's
-geometry from the park file, and ``/api/events`` a server-sent-events stream with the KPI
-summary, each building's live figures and the active alerts (as the program that attached the
-alerts shows them), one event per twin tick. The figures come from the twin's state dict only, so
-the page, ``/api/state`` and the MQTT summary never disagree.
+geometry from the park file, ``/api/events`` a server-sent-events stream with the KPI summary,
+each building's live figures, the active alerts (as the program that attached the alerts shows
+them) and where readings are stored, one event per twin tick, and ``/api/trends`` the days and
+months the twin holds (history included) with their trend lines. The figures come from the
+twin's state dict only, so the page, ``/api/state`` and the MQTT summary never disagree.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ class LivePlanSource(Protocol):
     """What the live plan needs of the twin service: its state, its park and its alerts."""
 
     park: Park
+    storage: str | None  # where readings are stored, in words; None: nowhere
 
     def state(self) -> dict[str, Any] | None: ...
 
     def active_alerts(self) -> list[dict[str, Any]]: ...
+
+    def trends(self) -> dict[str, Any]: ...
 
 
 def plan(park: Park) -> dict[str, Any]:
@@ -126,6 +130,7 @@ def live_event(source: LivePlanSource, state: dict[str, Any]) -> dict[str, Any]:
         "buildings": building_figures(source.park, state),
         "alerts": source.active_alerts(),
         "budget_kwh_day": day_budget_kwh(source.park),
+        "storage": source.storage,
     }
 
 
@@ -148,6 +153,9 @@ def add_live_plan_routes(app: web.Application, source: LivePlanSource) -> None:
 
     async def plan_route(_: web.Request) -> web.Response:
         return web.json_response(geometry, dumps=lambda o: orjson.dumps(o).decode())
+
+    async def trends_route(_: web.Request) -> web.Response:
+        return web.json_response(source.trends(), dumps=lambda o: orjson.dumps(o).decode())
 
     async def events(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
@@ -176,4 +184,5 @@ def add_live_plan_routes(app: web.Application, source: LivePlanSource) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/api/plan", plan_route)
     app.router.add_get("/api/events", events)
+    app.router.add_get("/api/trends", trends_route)
     app.router.add_static("/static/", STATIC)

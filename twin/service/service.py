@@ -50,6 +50,7 @@ from twin.service.kpi_lines import KpiLines
 from twin.service.metrics import TwinMetrics
 from twin.state.snapshot import TwinSnapshot
 from twin.state.summary import kpi_summary
+from twin.state.trends import trends
 from twin.state.twin import Twin
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,13 @@ class TwinService:
         # Routes a program adds to the HTTP API (the reports'); the twin knows none of them.
         self._api_routes: list[Callable[[web.Application], None]] = []
         self._target_ready = False
+        # Set once the twin has its starting state (checkpoint or history) and goes live.
+        self.started = asyncio.Event()
+        # Where the park's readings are stored, in words, for the view; a program that stores
+        # them elsewhere (or nowhere) says so.
+        influx = settings.influx
+        database = influx.bucket if influx.api.value == "v2" else influx.database
+        self.storage: str | None = f"InfluxDB {influx.url} ({database})"
 
     @property
     def checkpoint_path(self) -> Path:
@@ -171,6 +179,10 @@ class TwinService:
         """Tenant bills of a month the twin keeps (``GET /api/bills?month=YYYY-MM``)."""
         return self.twin.bills(month)
 
+    def trends(self) -> dict[str, Any]:
+        """Days and months the twin holds, with their trend (see ``twin.trends``)."""
+        return trends(self.twin)
+
     def health(self) -> dict[str, Any]:
         age = (
             None if self._last_checkpoint_s is None else time.monotonic() - self._last_checkpoint_s
@@ -187,6 +199,7 @@ class TwinService:
     async def run(self, stop: asyncio.Event, serve_api: bool = True) -> TwinStats:
         """Run until ``stop``; a final checkpoint acknowledges what the twin took in."""
         await self._start_from_checkpoint_or_history()
+        self.started.set()
         runner: web.AppRunner | None = None
         if serve_api:
             token = self.settings.api.token
@@ -243,7 +256,8 @@ class TwinService:
         except QueryError as exc:  # history is a help, not a must: start empty and say so
             log.warning("no checkpoint, and history could not be read (%s): starting empty", exc)
             return
-        self.twin.ingest(readings)
+        # In a worker thread: a year of history takes seconds, and the loop serves others.
+        await asyncio.to_thread(self.twin.ingest, readings)
         self.stats.rebuilt_readings = len(readings)
         log.info("no checkpoint: rebuilt from %d readings of InfluxDB history", len(readings))
 

@@ -18,6 +18,11 @@ const LABELS = {
     threshold: "threshold {t}", projected: "projected neutral {y}", target_line: "target line {t} %",
     utilisation: "utilisation", kwh_pph: "kWh per person-hour", pv_today: "PV today",
     capacity: "capacity", load: "load", occupancy: "occupancy", low: "low", high: "high",
+    history: "History", stored_in: "readings stored in", nowhere: "nowhere (no database)",
+    month_view: "Month", year_view: "Year", used: "electricity used", pv_line: "PV generated",
+    trend_line: "trend", trend: "trend {s} % a {p} over {n} whole {u}",
+    no_trend: "a trend needs three whole {u}", day: "day", days: "days", month: "month",
+    months: "months", no_history: "no history yet",
   },
   zh: {
     waiting: "等待孪生体…", live: "实时", lost: "重新连接中…",
@@ -32,10 +37,18 @@ const LABELS = {
     threshold: "阈值 {t}", projected: "预计 {y} 年实现碳中和", target_line: "目标线 {t} %",
     utilisation: "使用率", kwh_pph: "千瓦时/人·小时", pv_today: "今日光伏",
     capacity: "容量", load: "负荷", occupancy: "占用", low: "低", high: "高",
+    history: "历史", stored_in: "数据存储于", nowhere: "未存储（无数据库）",
+    month_view: "月", year_view: "年", used: "用电量", pv_line: "光伏发电", trend_line: "趋势",
+    trend: "趋势：每{p} {s} %（{n} 个完整{u}）", no_trend: "趋势需要三个完整{u}",
+    day: "日", days: "日", month: "月", months: "月", no_history: "暂无历史数据",
   },
 };
 
-const view = { lang: "en", colour: "load", plan: null, last: null, ticks: 0 };
+const view = {
+  lang: "en", colour: "load", plan: null, last: null, ticks: 0,
+  span: "month", trends: null, trendsAt: 0,
+};
+const TRENDS_EVERY_MS = 10000;  // the days and months change slowly; ask now and then
 
 function t(key, values) {
   let text = LABELS[view.lang][key] || key;
@@ -211,11 +224,90 @@ function renderAlerts(event) {
   }
 }
 
+// -- history: days of the month, months of the year, and their trend ------------------------
+function drawTrends() {
+  const svg = document.getElementById("trend-chart");
+  svg.replaceChildren();
+  for (const button of document.querySelectorAll("[data-span]")) {
+    button.classList.toggle("on", button.dataset.span === view.span);
+  }
+  const note = document.getElementById("trend-note");
+  const data = view.trends;
+  const month = view.span === "month";
+  const rows = data ? (month ? data.days : data.months) : [];
+  svg.dataset.bars = String(rows.length);
+  svg.dataset.trend = "";
+  if (!rows.length) {
+    note.textContent = t("no_history");
+    return;
+  }
+  const W = 1000, H = 220, left = 70, right = 10, top = 10, bottom = 24;
+  const max = Math.max(1, ...rows.map((r) => Math.max(r.electricity_kwh, r.pv_kwh)));
+  const step = (W - left - right) / rows.length;
+  const x = (i) => left + step * (i + 0.5);
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  for (const fraction of [0, 0.5, 1]) {
+    const v = max * fraction;
+    svg.append(el("svg:line", { class: "grid", x1: left, x2: W - right, y1: y(v), y2: y(v) }));
+    svg.append(el("svg:text", { class: "axis", x: 4, y: y(v) + 4 }, fmt(v, 0, "kWh")));
+  }
+  rows.forEach((r, i) => {
+    const kind = r.partial ? " partial" : r.complete ? "" : " open";
+    const bar = el("svg:rect", {
+      class: `bar-used${kind}`, x: x(i) - step * 0.35, width: step * 0.7,
+      y: y(r.electricity_kwh), height: Math.max(0, y(0) - y(r.electricity_kwh)),
+      "data-label": r.label,
+    });
+    bar.append(el("svg:title", {}, `${r.label}: ${fmt(r.electricity_kwh, 0, "kWh")}`));
+    svg.append(bar);
+    const every = Math.ceil(rows.length / 12);
+    if (i % every === 0 || i === rows.length - 1) {
+      const text = month ? r.label.slice(5) : r.label;
+      svg.append(el("svg:text", { class: "axis", x: x(i), y: H - 6, "text-anchor": "middle" }, text));
+    }
+  });
+  svg.append(el("svg:polyline", {
+    class: "pv", points: rows.map((r, i) => `${x(i)},${y(r.pv_kwh)}`).join(" "),
+  }));
+  const trend = month ? data.day_trend : data.month_trend;
+  const whole = rows.map((r, i) => (r.complete && !r.partial ? i : -1)).filter((i) => i >= 0);
+  const units = t(month ? "days" : "months");
+  if (trend && whole.length >= 3) {
+    const first = whole[0], last = whole[whole.length - 1];
+    svg.append(el("svg:line", {
+      class: "trend", x1: x(first), y1: y(trend.start), x2: x(last), y2: y(trend.end),
+    }));
+    svg.dataset.trend = trend.slope_pct_per_period.toFixed(2);
+    const sign = trend.slope_pct_per_period >= 0 ? "+" : "";
+    note.textContent = `■ ${t("used")}  — ${t("pv_line")}  - - ${t("trend_line")}: ` + t("trend", {
+      s: sign + fmt(trend.slope_pct_per_period, 1), p: t(month ? "day" : "month"),
+      n: whole.length, u: units,
+    });
+  } else {
+    note.textContent = `■ ${t("used")}  — ${t("pv_line")}; ` + t("no_trend", { u: units });
+  }
+}
+
+async function refreshTrends(force) {
+  const now = Date.now();
+  if (!force && now - view.trendsAt < TRENDS_EVERY_MS) return;
+  view.trendsAt = now;
+  try {
+    const response = await fetch("/api/trends");
+    if (response.ok) view.trends = await response.json();
+  } catch (error) {
+    return;  // the next tick asks again
+  }
+  drawTrends();
+}
+
 function render() {
   if (!view.last) return;
   renderKpis(view.last);
   renderBuildings(view.last);
   renderAlerts(view.last);
+  document.getElementById("storage").textContent = view.last.storage || t("nowhere");
+  drawTrends();
 }
 
 // -- labels and toggles -----------------------------------------------------------------------
@@ -256,6 +348,7 @@ function listen() {
     document.body.dataset.ticks = String(view.ticks);
     setStatus("live");
     render();
+    refreshTrends(false);
   });
   source.onerror = () => setStatus("lost");  // EventSource reconnects by itself
 }
@@ -272,6 +365,13 @@ async function start() {
     view.colour = view.colour === "load" ? "occupancy" : "load";
     renderLabels();
   });
+  for (const button of document.querySelectorAll("[data-span]")) {
+    button.addEventListener("click", () => {
+      view.span = button.dataset.span;
+      drawTrends();
+    });
+  }
+  if (params.get("span") === "year") view.span = "year";
   renderLabels();
   const response = await fetch("/api/plan");
   view.plan = await response.json();
