@@ -696,6 +696,11 @@ def demo_command(
             if report.stored
             else "not stored (no InfluxDB)"
         )
+        + (
+            f" ({report.readings_spooled} spooled: stored at the next start)"
+            if report.readings_spooled
+            else ""
+        )
     )
 
 

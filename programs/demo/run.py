@@ -107,6 +107,7 @@ class DemoReport:
     storage: str  # where the readings went, in words
     history: BackfillReport | None = None
     history_readings_rebuilt: int = 0
+    readings_spooled: int = 0  # kept on disk for the next start: the database did not answer
 
 
 def port_or_any(host: str, port: int) -> int:
@@ -334,7 +335,12 @@ async def _run_live(
 
         def counts() -> Counts:
             where = where_stored(database) if stored else None
-            return Counts(collector.stats.readings_accepted, stored_count(collector), where)
+            return Counts(
+                collector.stats.readings_accepted,
+                stored_count(collector),
+                where,
+                collector.spool_pending_lines,
+            )
 
         async def services() -> None:
             async with asyncio.TaskGroup() as group:
@@ -383,6 +389,7 @@ async def _run_live(
             storage=where_stored(database),
             history=history,
             history_readings_rebuilt=twin.stats.rebuilt_readings,
+            readings_spooled=collector.spool_pending_lines,
         )
 
 

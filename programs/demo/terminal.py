@@ -21,6 +21,7 @@ class Counts:
     readings_received: int
     readings_stored: int
     storage: str | None  # where they are stored, in words; None: nowhere (a null writer)
+    spooled: int = 0  # on disk, waiting for the database to answer
 
 
 def _number(value: float | None, unit: str, digits: int = 0) -> str:
@@ -56,6 +57,8 @@ def summary_lines(
         if counts.storage is not None
         else "NOT stored (no InfluxDB)"
     )
+    if counts.spooled:
+        stored += f", {counts.spooled:,} spooled until it answers"
     carbon = (kpis.get("carbon_per_energy") or {}).get("value")
     lines += [
         f"simulated time {kpis.get('local_time') or '—'}",
