@@ -43,21 +43,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_demo(history: str | None, timeout_s: float) -> Start:
+def start_demo(history: str | None, timeout_s: float, resolution_s: float | None = None) -> Start:
     """Launch, wait for the first live summary, stop with Ctrl-C; the milestones."""
     with tempfile.TemporaryDirectory(prefix="parktwin-demo-bench-") as folder:
         env = dict(os.environ, PARKTWIN_INFLUX__URL=f"http://127.0.0.1:{free_port()}")
-        command = [sys.executable, "-m", "parktwin", "demo", "--state-dir", f"{folder}/state"]
+        command = [sys.executable, "-m", "programs", "demo", "--state-dir", f"{folder}/state"]
         command += ["--api-port", "0", "--refresh-s", "0.5"]
         command += ["--history", history] if history else []
+        if resolution_s is not None:
+            command += ["--history-resolution-s", f"{resolution_s:g}"]
         launched = time.monotonic()
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
         assert process.stdout is not None
         history_s, readings, live_s = None, 0, None
+        seen: list[str] = []
         try:
             for line in process.stdout:
+                seen.append(line)
                 now = time.monotonic() - launched
                 if found := HISTORY_DONE.match(line.strip()):
                     history_s, readings = now, int(found.group(1).replace(",", ""))
@@ -73,7 +77,8 @@ def start_demo(history: str | None, timeout_s: float) -> Start:
             except subprocess.TimeoutExpired:
                 process.kill()
         if live_s is None:
-            raise SystemExit(f"the demo did not go live within {timeout_s:.0f} s")
+            tail = "".join(seen[-20:])
+            raise SystemExit(f"the demo did not go live within {timeout_s:.0f} s:\n{tail}")
         return Start(history_s, readings, live_s)
 
 
@@ -81,10 +86,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history", default="30d")
     parser.add_argument("--timeout-s", type=float, default=600.0)
+    parser.add_argument(
+        "--resolution-s", type=float, default=None, help="history's reporting period (default 900)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
     baseline = start_demo(None, args.timeout_s)
-    with_history = start_demo(args.history, args.timeout_s)
+    with_history = start_demo(args.history, args.timeout_s, args.resolution_s)
     assert with_history.history_s is not None
     rebuild_s = with_history.live_s - with_history.history_s
     print(f"load average at start {load:.1f} (2 cores)")

@@ -14,6 +14,7 @@ import typer
 from parktwin.config import Settings
 from parktwin.park.model import Park
 from programs.dashboards import dashboards_app
+from programs.demo import DEFAULT_RESOLUTION_S
 from programs.history import backfill_command, demo_db_command, import_csv_command
 from programs.loading import fail as _fail
 from programs.loading import load as _load
@@ -651,7 +652,7 @@ def demo_command(
     ] = None,
     history_resolution_s: Annotated[
         float, typer.Option(help="History's reporting period at least (0: device intervals).")
-    ] = 300.0,
+    ] = DEFAULT_RESOLUTION_S,
     duration: DurationOption = None,
     log_level: LogLevelOption = "WARNING",
 ) -> None:

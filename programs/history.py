@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from parktwin.park.model import Park
+from programs.demo import DEFAULT_RESOLUTION_S
 from programs.loading import fail, load, setup_logging
 
 SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhw])\s*$")
@@ -55,7 +56,7 @@ def backfill_command(
     resolution_s: Annotated[
         float,
         typer.Option(help="Devices report at least this far apart (0: their own intervals)."),
-    ] = 300.0,
+    ] = DEFAULT_RESOLUTION_S,
     influx_url: Annotated[str | None, typer.Option("--influx-url", help="InfluxDB URL.")] = None,
     database: Annotated[str | None, typer.Option("--database", help="v1 database.")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",

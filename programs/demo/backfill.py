@@ -17,13 +17,10 @@ from typing import Any
 
 from collectors.history import HistoryWriter
 from parktwin.park.model import Park
+from programs.demo import DEFAULT_RESOLUTION_S
 from simulators.park import ModelOptions, ParkSimulator, default_step_s
 
 BATCH_LINES = 10_000  # InfluxDB's advice: batches of 5,000 to 10,000 points
-# History's reporting period: the twin rebuilds at 15-minute buckets and the dashboards' month
-# and year panels group by hours or days, so minute-by-minute history would cost ten times the
-# time and space and show nothing more. 0 generates each device at its own interval.
-DEFAULT_RESOLUTION_S = 300.0
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from parktwin.config import InfluxApi, InfluxSettings, Settings
 from parktwin.metrics import IntakeMetrics
 from parktwin.mqtt import make_client
 from parktwin.park.model import Park
+from programs.demo import DEFAULT_RESOLUTION_S
 from programs.demo.backfill import (
-    DEFAULT_RESOLUTION_S,
     BackfillReport,
     backfill,
     history_simulator,
