@@ -194,6 +194,8 @@ async def import_csv(
         if batch:
             await history.write(history.lines(batch))
         await history.wait()
+        if on_rows is not None:
+            on_rows(report.rows)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise CsvFileError(f"{path}: not a UTF-8 CSV file: {exc}") from None
     report.stored = history.counts.readings_stored

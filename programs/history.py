@@ -114,6 +114,7 @@ def import_csv_command(
     go to a rejects file with line, column and reason. Importing twice stores each point once."""
     from collectors.csv_history import CsvFileError, import_csv
     from collectors.history import HistoryWriter
+    from programs.demo.progress import count_bar
     from parktwin.influx.writer import WriteError
 
     setup_logging(log_level)
@@ -124,8 +125,10 @@ def import_csv_command(
 
     async def run() -> None:
         history = HistoryWriter(loaded, settings, arrival_ms=round(time.time() * 1000))
+        rows = await asyncio.to_thread(_count_rows, csv_file)
         try:
-            report = await import_csv(csv_file, history, rejects_file)
+            with count_bar(sys.stdout, f"import {csv_file.name}", rows) as done:
+                report = await import_csv(csv_file, history, rejects_file, done)
         finally:
             await history.aclose()
         typer.echo(
@@ -170,6 +173,13 @@ def demo_db_command(
         asyncio.run(run_until_stopped(serve, duration))
     except DatabaseError as exc:
         raise fail(f"demo-db: {exc}") from None
+
+
+def _count_rows(path: Path) -> int:
+    """Lines after the header: the progress bar's total (rows with quoted line breaks count
+    more than once, so the bar may end short of it)."""
+    with path.open("rb") as handle:
+        return max(0, sum(1 for _ in handle) - 1)
 
 
 def _iso(ts_ms: int, park: Park) -> str:
