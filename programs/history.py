@@ -114,8 +114,8 @@ def import_csv_command(
     go to a rejects file with line, column and reason. Importing twice stores each point once."""
     from collectors.csv_history import CsvFileError, import_csv
     from collectors.history import HistoryWriter
-    from programs.demo.progress import count_bar
     from parktwin.influx.writer import WriteError
+    from programs.demo.progress import count_bar
 
     setup_logging(log_level)
     if not csv_file.is_file():

@@ -285,6 +285,8 @@ async def run_demo(options: DemoOptions, stop: asyncio.Event) -> DemoReport:
     fresh = not await asyncio.to_thread((folder / "simulator.json").exists)
     async with _database(options) as database:
         history = None
+        if options.history_days > 0 and database is None:
+            options.out.write("history: nothing stores it (no InfluxDB), so none is made\n")
         if options.history_days > 0 and database is not None:
             history_settings = options.settings.model_copy(
                 update={"influx": influx_settings(options.settings.influx, database)}
