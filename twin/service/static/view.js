@@ -20,7 +20,7 @@ const LABELS = {
     capacity: "capacity", load: "load", occupancy: "occupancy", low: "low", high: "high",
     history: "History", stored_in: "readings stored in", nowhere: "nowhere (no database)",
     month_view: "Month", year_view: "Year", used: "electricity used", pv_line: "PV generated",
-    trend_line: "trend", trend: "trend {s} % a {p} over {n} whole {u}",
+    trend_line: "trend", trend: "{s} % a {p} over {n} whole {u}",
     no_trend: "a trend needs three whole {u}", day: "day", days: "days", month: "month",
     months: "months", no_history: "no history yet",
   },
@@ -39,7 +39,7 @@ const LABELS = {
     capacity: "容量", load: "负荷", occupancy: "占用", low: "低", high: "高",
     history: "历史", stored_in: "数据存储于", nowhere: "未存储（无数据库）",
     month_view: "月", year_view: "年", used: "用电量", pv_line: "光伏发电", trend_line: "趋势",
-    trend: "趋势：每{p} {s} %（{n} 个完整{u}）", no_trend: "趋势需要三个完整{u}",
+    trend: "每{p} {s} %（{n} 个完整{u}）", no_trend: "趋势需要三个完整{u}",
     day: "日", days: "日", month: "月", months: "月", no_history: "暂无历史数据",
   },
 };
