@@ -21,6 +21,7 @@ from collectors.tagging import render, series_keys
 from parktwin.backoff import backoff_s
 from parktwin.config import Settings
 from parktwin.contract.reading import Reading
+from parktwin.contract.values import check_value
 from parktwin.influx.factory import make_writer
 from parktwin.influx.writer import PointWriter, WriteError
 from parktwin.park.model import Park
@@ -56,7 +57,10 @@ class HistoryWriter:
         self._retry_s = (settings.collector.retry_initial_s, settings.collector.retry_max_s)
 
     def check(self, reading: Reading) -> None:
-        """PayloadError unless the reading meets the contract a live one must meet."""
+        """PayloadError unless the reading meets the contract a live one must meet: each value
+        as the payload decoder checks it, then the park's checks of a decoded reading."""
+        for name, value in reading.values.items():
+            check_value(name, value)  # known quantity, finite, in its range: as decoding does
         check_reading(self.park, self._limits, reading, self._arrival_ms)
 
     def lines(self, readings: Iterable[Reading]) -> list[str]:
