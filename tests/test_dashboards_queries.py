@@ -141,6 +141,29 @@ SELECTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+def chosen(templating: dict[str, Any], selection: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard variables' values: the demo park, the selection, text boxes as given."""
+    values = {"park": "mingxi", **selection}
+    return values | {n: v["query"] for n, v in templating.items() if v["type"] == "textbox"}
+
+
+def variable_problems(
+    db: InfluxDatabase,
+    uid: str,
+    templating: dict[str, Any],
+    values: dict[str, Any],
+    window: TimeRange,
+) -> list[str]:
+    """Each query variable of a dashboard that has no values to offer."""
+    problems = []
+    for variable in templating.values():
+        if variable["type"] == "query":
+            query = expand(variable["query"], templating, values, window)
+            if not columns_and_rows(db, query):
+                problems.append(f"{uid} variable {variable['name']}: no values")
+    return problems
+
+
 async def test_every_panel_variable_and_annotation_query_answers_with_its_columns(
     mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
 ) -> None:
@@ -159,13 +182,8 @@ async def test_every_panel_variable_and_annotation_query_answers_with_its_column
     for lang, board in boards:
         templating = {v["name"]: v for v in dashboard_json(board, lang)["templating"]["list"]}
         for name, selection in SELECTIONS.items():
-            values = {"park": "mingxi", **selection}
-            values |= {n: v["query"] for n, v in templating.items() if v["type"] == "textbox"}
-            for variable in templating.values():
-                if variable["type"] == "query":
-                    query = expand(variable["query"], templating, values, window)
-                    if not columns_and_rows(influxdb, query):
-                        problems.append(f"{board.uid} variable {variable['name']}: no values")
+            values = chosen(templating, selection)
+            problems += variable_problems(influxdb, board.uid, templating, values, window)
             for annotation in board.annotations:
                 query = expand(str(annotation.query), templating, values, window)
                 found = problems_of(influxdb, annotation.query, query)
@@ -205,13 +223,8 @@ async def test_every_panel_answers_with_rows_from_a_demo_with_history(
     checked = 0
     for lang, board in dashboards():
         templating = {v["name"]: v for v in dashboard_json(board, lang)["templating"]["list"]}
-        values: dict[str, Any] = {"park": "mingxi", "zone": ALL, "building": ALL}
-        values |= {n: v["query"] for n, v in templating.items() if v["type"] == "textbox"}
-        for variable in templating.values():
-            if variable["type"] == "query":
-                query = expand(variable["query"], templating, values, window)
-                if not columns_and_rows(influxdb, query):
-                    problems.append(f"{board.uid} variable {variable['name']}: no values")
+        values = chosen(templating, SELECTIONS["every zone and building"])
+        problems += variable_problems(influxdb, board.uid, templating, values, window)
         for panel in board.panels():
             for target in panel.targets:
                 query = expand(str(target.query), templating, values, window)
