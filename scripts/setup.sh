@@ -2,8 +2,7 @@
 # Installs what parktwin needs on Debian: the servers the tests and the demo run (mosquitto,
 # InfluxDB 1.x and its influx CLI, VictoriaMetrics, and aedes from npm as a second MQTT broker),
 # Chromium for the twin view's test, poppler-utils and a CJK font for the PDF reports,
-# python3-venv, and a virtualenv in .venv
-# with parktwin in it.
+# python3-venv, and a virtualenv in .venv with parktwin in it.
 # As root it installs missing Debian packages itself; otherwise it names the command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
