@@ -8,10 +8,10 @@ the same local hour and day. Counter totals are unchanged by thinning (deltas te
 an increment made just before a meter reset inside one bucket; gauges (occupancy, power) keep
 two values a bucket, so person-hours come back approximately.
 
-Only the last two days are read at ``resolution_s``: the twin keeps hours for a day and a bit,
-so older readings are thinned per hour instead (a quarter of the rows to read and replay),
-as long as the park's zone is a whole number of hours from UTC, so that hour buckets are local
-hours too.
+For the twin's own rebuild, only the last two days are read at ``resolution_s``: the twin keeps
+hours for a day and a bit, so older readings are thinned per hour instead (a quarter of the rows
+to read and replay), as long as the park's zone is a whole number of hours from UTC, so that
+hour buckets are local hours too.
 
 The range is read one day at a time (a day is a whole number of buckets), a few days at once:
 one statement over a month of a park's readings made InfluxDB 1.6 build a single answer of tens
@@ -37,7 +37,7 @@ from parktwin.park.model import Park
 log = logging.getLogger(__name__)
 
 CHUNK_MS = 86_400_000  # statements cover a day each (aligned on whole buckets)
-FINE_SPAN_MS = 2 * 86_400_000  # read at the finer resolution: the twin's hours (30) and more
+FINE_SPAN_MS = 2 * 86_400_000  # the twin's rebuild: its hours (30) and more at full resolution
 COARSE_S = 3600
 CONCURRENT_QUERIES = 3  # InfluxDB answers on its own threads while we turn rows into readings
 
@@ -130,9 +130,19 @@ def coarse_s(park: Park, start_ms: int, end_ms: int, resolution_s: int) -> int:
 
 
 async def load_history(
-    settings: InfluxSettings, park: Park, since_ms: int, until_ms: int, resolution_s: int = 900
+    settings: InfluxSettings,
+    park: Park,
+    since_ms: int,
+    until_ms: int,
+    resolution_s: int = 900,
+    fine_span_ms: int | None = None,
 ) -> list[Reading]:
-    """Thinned readings of the park between two event times, sorted by time."""
+    """Thinned readings of the park between two event times, sorted by time.
+
+    With ``fine_span_ms``, only that span before ``until_ms`` is thinned at ``resolution_s``
+    and older readings per hour (see ``coarse_s``), as the twin's rebuild wants; without it,
+    every reading at ``resolution_s`` (a report's 15-minute demand needs them all).
+    """
     limit = asyncio.Semaphore(CONCURRENT_QUERIES)
     async with aiohttp.ClientSession() as session:
         first = await _edge_event_ms(session, settings, park, False, since_ms)
@@ -147,7 +157,7 @@ async def load_history(
                     found.extend(readings_from(series, park, bucket_s))
                 return found
 
-        fine_since = until_ms - FINE_SPAN_MS
+        fine_since = since_ms if fine_span_ms is None else until_ms - fine_span_ms
         pieces = day_chunks(max(since_ms, first), until_ms, resolution_s)
         results = await asyncio.gather(
             *(

@@ -44,7 +44,7 @@ from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
-from twin.service.history import latest_event_ms, load_history
+from twin.service.history import FINE_SPAN_MS, latest_event_ms, load_history
 from twin.service.http_api import build_app, serve
 from twin.service.kpi_lines import KpiLines
 from twin.service.metrics import TwinMetrics
@@ -252,7 +252,9 @@ class TwinService:
             # The current local year up to the newest stored reading: the periods the twin
             # reports (hour, day, month, year) all lie inside it.
             since = self.twin.calendar.start_of(Granularity.YEAR, latest)
-            readings = await load_history(self.settings.influx, self.park, since, latest + 1)
+            readings = await load_history(
+                self.settings.influx, self.park, since, latest + 1, fine_span_ms=FINE_SPAN_MS
+            )
         except QueryError as exc:  # history is a help, not a must: start empty and say so
             log.warning("no checkpoint, and history could not be read (%s): starting empty", exc)
             return
