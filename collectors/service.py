@@ -187,7 +187,7 @@ class Collector:
         if whole:
             self.stats.messages_rejected += 1
         if self.stats.rejected_by_reason[error.reason] == 0:
-            log.warning("rejected a message on %s: %s", topic[:120], error)
+            log.warning("rejected a message on %r: %s", topic[:120], error)
         self.stats.rejected_by_reason[error.reason] += 1
         body = dead_letter_body(error.reason, error.detail, topic, payload, now_ms)
         # Not awaited: the dead-letter copy must never hold up good messages.

@@ -858,7 +858,8 @@ def stored_pairs(server: InfluxDB1, database: str = DATABASE) -> Counter[tuple[s
 REASONS = {
     "too_large", "bad_topic", "wrong_park", "unknown_device", "not_utf8", "malformed_json",
     "bad_schema", "bad_version", "bad_timestamp", "timestamp_out_of_window", "unknown_quantity",
-    "unknown_unit", "quantity_not_for_kind", "bad_value", "out_of_range",
+    "unknown_unit", "quantity_not_for_kind", "bad_value", "out_of_range", "duplicate_key",
+    "senml_unsupported", "conflicting_values",
 }  # fmt: skip
 
 

@@ -97,3 +97,35 @@ def test_a_decoder_failure_costs_the_message_not_the_service(
     # A seam for an unknown bug: the decoder raising something it should not.
     monkeypatch.setattr(codec, "decode", broken)
     assert reason_of(TOPIC, payload()) == "decoder_error"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"v":1,"ts":1767225600000,"values":{"energy_kwh":1,"energy_kwh":2}}',
+        b'{"v":1,"v":1,"ts":"2026-01-01T00:00:00Z","values":{"energy_kwh":1}}',
+        b'[{"bn":"urn:dev:m-plant:","bt":1767225600,"n":"energy","u":"kWh","v":1,"v":2}]',
+        b'{"v":1,"ts":1767225600000,"values":{"energy_kwh":1},"meta":{"a":1,"a":2}}',
+    ],
+)
+def test_a_key_repeated_in_any_object_refuses_the_document(data: bytes) -> None:
+    assert reason_of(TOPIC, data) == "duplicate_key"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"v":1,"ts":"2026-01-01T08:00:00+08:00","values":{"energy_kwh":1}}',
+        b'{ "v" : 1 , "ts" : 1767225600000 , "values" : { "energy_kwh" : 1 } }',
+        b'{"v":1,"ts":1767225600000,"values":{"energy_kwh":1},"note":"a:b:c","x":{"a":1}}',
+        b'[{"bn":"urn:dev:m-plant:","bt":1767225600,"n":"energy","u":"kWh","v":1}]',
+    ],
+)
+def test_colons_in_strings_and_nested_objects_are_no_repeat(data: bytes) -> None:
+    assert validate_message(PARK, LIMITS, TOPIC, data, NOW_MS)
+
+
+@pytest.mark.parametrize("version", [b"true", b"1.0", b'"1"', b"2"])
+def test_the_version_is_the_integer_1(version: bytes) -> None:
+    data = b'{"v":' + version + b',"ts":1767225600000,"values":{"energy_kwh":1}}'
+    assert reason_of(TOPIC, data) == "bad_version"

@@ -24,10 +24,24 @@ class Reading:
     ts_from_arrival: bool = False
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (newlines, ANSI escapes, other
+    control and separator characters) written as its Python escape, so that text a device sent
+    can never start a line of its own or drive a terminal where it is shown."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class PayloadError(ValueError):
-    """A payload that breaks the contract. ``reason`` is a short stable code for counting."""
+    """A payload that breaks the contract. ``reason`` is a short stable code for counting.
+
+    ``detail`` may quote what a device sent; it is made ``printable`` here, once for every log
+    line, dead letter and page that shows it.
+    """
 
     def __init__(self, reason: str, detail: str) -> None:
+        detail = printable(detail)
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail

@@ -12,7 +12,7 @@ def check_value(name: str, value: object) -> float:
     """A quantity's value as a float, or PayloadError naming the quantity and what is wrong."""
     quantity = QUANTITIES.get(name)
     if quantity is None:
-        raise PayloadError("unknown_quantity", f"values.{name[:60]} is not a known quantity")
+        raise PayloadError("unknown_quantity", f"values.{name[:60]!r} is not a known quantity")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(
             "bad_value", f"values.{name} must be a number, got {type(value).__name__}"

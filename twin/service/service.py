@@ -306,7 +306,7 @@ class TwinService:
                 raise MonthlyInputsError([f"month {inputs.month} published on {topic}"])
         except MonthlyInputsError as exc:
             self.stats.inputs_rejected += 1
-            log.error("monthly inputs on %s refused: %s", topic, exc)
+            log.error("monthly inputs on %r refused: %s", topic, exc)
             return
         self.twin.apply_monthly_inputs(inputs)
         self.stats.inputs_applied += 1

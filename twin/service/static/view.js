@@ -136,10 +136,15 @@ function figuresById(id) {
   return view.last ? view.last.buildings.find((f) => f.id === id) : null;
 }
 
+// Text for innerHTML: names come from the park file, but nothing is shown unescaped.
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function showTooltip(event, id) {
   const box = document.getElementById("tooltip");
   const building = buildingById(id), f = figuresById(id);
-  const lines = [`<b>${nameOf(building)}</b> <span class="muted">${id}</span>`];
+  const lines = [`<b>${escapeHtml(nameOf(building))}</b> <span class="muted">${escapeHtml(id)}</span>`];
   if (f) {
     lines.push(`${t("power")}: ${fmt(f.power_kw, 0, "kW")}`);
     lines.push(`${t("today")}: ${fmt(f.electricity_kwh_day, 0, "kWh")}`);
