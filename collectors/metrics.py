@@ -10,7 +10,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from collectors.stats import CollectorStats
-from parktwin.metrics import counter_families
+from parktwin.metrics import counter_families, publish_families
 
 
 class CollectorMetrics(Collector):
@@ -41,6 +41,7 @@ class CollectorMetrics(Collector):
         for reason, count in sorted(s.rejected_by_reason.items()):
             rejected.add_metric([reason], count)
         yield rejected
+        yield from publish_families("parktwin_collector", s.mqtt)
         yield GaugeMetricFamily(
             "parktwin_collector_spool_pending_lines",
             "readings waiting in the spool",

@@ -60,6 +60,7 @@ class Collector:
             settings.mqtt,
             settings.mqtt.client_id,
             self.router.subscriptions(settings.mqtt.shared_group),
+            self.stats.mqtt,
         )
         self._writer = writer or make_writer(settings.influx)
         self._keys = series_keys(park)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from parktwin.intake import PublishHealth
+
 
 @dataclass
 class CollectorStats:
@@ -21,6 +23,7 @@ class CollectorStats:
     write_failures: int = 0
     reconnects: int = 0
     last_event_ts_ms: int | None = None
+    mqtt: PublishHealth = field(default_factory=PublishHealth)  # dead letters the broker refused
 
     @property
     def readings_stored(self) -> int:

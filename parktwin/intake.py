@@ -21,12 +21,15 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from parktwin.backoff import backoff_s
+from parktwin.broker_limits import limits_that_lose_data
 from parktwin.config import MqttSettings
 from parktwin.wire.inbound import Message
-from parktwin.wire.packets import MqttError
+from parktwin.wire.packets import MqttError, reason_name
 from parktwin.wire.subscriber import OutboundSession, Subscriber, open_subscriber
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,37 @@ SUBSCRIBE_TIMEOUT_S = 120.0
 BurstHandler = Callable[[list[Message], int, int], Awaitable[None]]
 
 
+@dataclass
+class PublishHealth:
+    """What the broker thinks of this service's own publishes and of its session: publishes it
+    refused, by the topic's kind (``deadletter``, ``twin``, ``alerts``...), and the limits its
+    CONNACK announced that will lose data. A refused publish is an error (an account without
+    the rights it needs, docs/access.md): ``/healthz`` turns to ``error`` and ``/metrics``
+    counts it."""
+
+    refused: Counter[str] = field(default_factory=Counter)
+    last_refusal: str = ""
+    broker_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.refused)
+
+    def report(self) -> dict[str, object]:
+        """For ``/healthz``."""
+        return {
+            "publishes_refused": dict(self.refused),
+            "last_refusal": self.last_refusal or None,
+            "broker_warnings": list(self.broker_warnings),
+        }
+
+
+def topic_kind(topic: str) -> str:
+    """``parks/{park}/{kind}/...`` -> kind: a label of few values for the metrics."""
+    parts = topic.split("/", 3)
+    return parts[2] if len(parts) > 2 and parts[0] == "parks" else "other"
+
+
 class Intake:
     """A persistent subscription; the owner handles bursts and acknowledges by message id."""
 
@@ -46,6 +80,7 @@ class Intake:
         settings: MqttSettings,
         client_id: str,
         subscriptions: Sequence[str],
+        health: PublishHealth | None = None,
     ) -> None:
         self.settings = settings
         self.client_id = client_id
@@ -53,6 +88,7 @@ class Intake:
         self.generation = 0
         self.reconnects = 0
         self.session = OutboundSession()
+        self.health = health if health is not None else PublishHealth()
         self._client: Subscriber | None = None
         self._subscribed = False
         self._rng = random.Random()
@@ -79,6 +115,8 @@ class Intake:
                 ) as client:
                     self.generation += 1
                     self._client = client
+                    client.on_refused = self._refused
+                    self._check_limits(client)
                     self._subscribed = False
                     attempt = 0
                     await self._read_until(client, stop, handle)
@@ -104,6 +142,30 @@ class Intake:
     def sessions_lost(self) -> int:
         """Connections whose broker had lost the session we had (CONNACK session present 0)."""
         return self.session.sessions_lost
+
+    def _refused(self, topic: str, code: int, reason: str) -> None:
+        health = self.health
+        kind = topic_kind(topic)
+        if not health.refused[kind]:
+            log.error(
+                "the broker refused our publish to %r (%s%s): user %r may not publish there; "
+                "give it the rights of docs/access.md. Counted in /metrics, shown in /healthz",
+                topic,
+                reason_name(code),
+                f", {reason}" if reason else "",
+                self.settings.username,
+            )
+        health.refused[kind] += 1
+        health.last_refusal = f"{topic}: {reason_name(code)}"
+
+    def _check_limits(self, client: Subscriber) -> None:
+        if client.connack is None:
+            return
+        found = limits_that_lose_data(client.connack, self.settings)
+        if found != self.health.broker_warnings:
+            for warning in found:
+                log.warning("%s: %s (docs/reliability.md)", self.client_id, warning)
+            self.health.broker_warnings = found
 
     def ack(self, generation: int, mids: Sequence[int]) -> None:
         """Acknowledge messages of connection ``generation``, if it is still the current one."""

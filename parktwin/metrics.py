@@ -9,10 +9,10 @@ prometheus_client, this module knows no service: each role registers its own ``C
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -60,6 +60,24 @@ class IntakeMetrics(Collector):
             ),
         }
         yield from counter_families(f"parktwin_{self._role}", counters)
+
+
+def publish_families(prefix: str, health: Any) -> Iterator[Metric]:
+    """A service's publishes the broker refused, by topic kind, and the broker limits warned
+    about (``health`` is a ``parktwin.intake.PublishHealth``)."""
+    refused = CounterMetricFamily(
+        f"{prefix}_mqtt_publishes_refused",
+        "own publishes the broker refused (an ACL without the rights the service needs)",
+        labels=["topic"],
+    )
+    for kind, count in sorted(health.refused.items()):
+        refused.add_metric([kind], count)
+    yield refused
+    yield GaugeMetricFamily(
+        f"{prefix}_mqtt_broker_limit_warnings",
+        "limits in the broker's CONNACK that will lose data (logged at start-up)",
+        value=len(health.broker_warnings),
+    )
 
 
 def render(registry: CollectorRegistry) -> bytes:

@@ -199,6 +199,21 @@ async def _retained(
     return sorted(found.items())
 
 
+@app.command("acl")
+def acl_command(
+    park: ParkOption = None,
+    simulator: Annotated[
+        bool, typer.Option(help="Add user simulator, publishing as each of the park's devices.")
+    ] = True,
+) -> None:
+    """Print the mosquitto ACL for parktwin's topics (docs/access.md): devices as
+    {park}/devices/{device}, the service accounts, and the park's simulator."""
+    from parktwin.contract.acl import mosquitto_acl
+
+    loaded, _ = _load(park, None)
+    typer.echo(mosquitto_acl(loaded if simulator else None), nl=False)
+
+
 @app.command()
 def collect(
     park: ParkOption = None,
@@ -523,6 +538,7 @@ def run_command(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )
     service.registry.register(IntakeMetrics(collector.intake, "collector"))
+    service.publishers["collector"] = collector.stats.mqtt
 
     async def both(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:

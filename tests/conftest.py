@@ -102,6 +102,7 @@ class ServerProcess:
     port: int
     process: subprocess.Popen[bytes] | None = None
     log: Path = field(init=False)
+    env: dict[str, str] | None = None  # the environment, when not the tests' own
 
     def __post_init__(self) -> None:
         self.log = self.folder / "server.log"
@@ -114,6 +115,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=self.env,
             )
         wait_for_port(self.port, self.process, self.log)
 
@@ -174,6 +176,45 @@ class Mosquitto(ServerProcess):
         base = mosquitto_config(port, folder, run_as=run_as, log_to_file=False)
         config.write_text(f"{base}{extra_config}\n")
         return cls(command=[binary, "-c", str(config)], folder=folder, port=port)
+
+
+# The password of each account of the deploy broker (tests only).
+def deploy_password(user: str) -> str:
+    return f"pw-{user.replace('/', '-')}-5d1c"
+
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto"
+DEPLOY_SERVICES = ("parktwin", "simulator", "operator", "collector", "twin")
+
+
+def deploy_mosquitto(folder: Path, devices: list[str], extra_acl: str = "") -> Mosquitto:
+    """The compose stack's broker from ``deploy/mosquitto``: its entrypoint (which writes the
+    password file from the environment and ``devices.passwd``), its ACL and its configuration,
+    with only the port, the folders and the user to run as changed; ``extra_acl`` is appended
+    to the copied ACL (a test's observer account)."""
+    passwd = require_binary("mosquitto_passwd")
+    binary = require_binary("mosquitto")
+    deploy, data = folder / "deploy", folder / "data"
+    deploy.mkdir(parents=True)
+    data.mkdir()
+    port = free_port()
+    config = (DEPLOY / "mosquitto.conf").read_text()
+    config = config.replace("listener 1883\n", f"listener {port} 127.0.0.1\n")
+    config = config.replace("/mosquitto/data/", f"{data}/").replace("/deploy/", f"{deploy}/")
+    (deploy / "mosquitto.conf").write_text(f"{config}\nuser {getpass.getuser()}\n")
+    (deploy / "acl").write_text((DEPLOY / "acl").read_text() + extra_acl)
+    shutil.copy(DEPLOY / "entrypoint.sh", deploy / "entrypoint.sh")
+    devices_file = deploy / "devices.passwd"
+    devices_file.touch()
+    for user in devices:
+        subprocess.run([passwd, "-b", str(devices_file), user, deploy_password(user)], check=True)
+    env = {
+        "PATH": f"{Path(binary).parent}:{Path(passwd).parent}:{os.environ.get('PATH', '')}",
+        "DEPLOY_DIR": str(deploy),
+        "MOSQUITTO_DATA": str(data),
+    }
+    env |= {f"{u.upper()}_MQTT_PASSWORD": deploy_password(u) for u in DEPLOY_SERVICES}
+    return Mosquitto(["sh", str(deploy / "entrypoint.sh")], folder, port, env=env)
 
 
 @dataclass

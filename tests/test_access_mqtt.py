@@ -1,5 +1,5 @@
 """Who may talk to the broker, and about what: user names and passwords, TLS with client
-certificates, and the example ACL (tests/data/mosquitto/acl, explained in docs/access.md).
+certificates, and the compose stack's ACL (deploy/mosquitto/acl, explained in docs/access.md).
 A device cannot publish as another, a collector cannot publish telemetry, and nobody gets in
 without a password and a certificate. Real mosquitto; certificates made here with openssl."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from conftest import InfluxDatabase, Mosquitto, free_port, require_binary
+from conftest import DEPLOY, InfluxDatabase, Mosquitto, free_port, require_binary
 from helpers import (
     BASE_TS_MS,
     Sent,
@@ -33,8 +33,10 @@ from parktwin.mqtt import make_client
 
 pytestmark = pytest.mark.integration
 
-ACL = Path(__file__).parent / "data" / "mosquitto" / "acl"
-USERS = ("collector@parktwin", "twin@parktwin", "operator@parktwin", "m-plant", "m-flats")
+ACL = DEPLOY / "acl"
+PARK = "tlspark"  # devices log in as "{park}/devices/{device}"
+PLANT, FLATS = f"{PARK}/devices/m-plant", f"{PARK}/devices/m-flats"
+USERS = ("collector", "twin", "operator", PLANT, FLATS)
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -123,8 +125,9 @@ async def publish_once(mqtt: MqttSettings, park_id: str, sent: Sent) -> bool:
 
 
 async def test_a_device_can_publish_only_as_itself_and_a_collector_not_at_all(
-    secure_broker: SecureBroker, influxdb: InfluxDatabase, park_id: str, tmp_path: Path
+    secure_broker: SecureBroker, influxdb: InfluxDatabase, tmp_path: Path
 ) -> None:
+    park_id = PARK
     park = small_park(park_id)
     own, forged, by_collector, last = (
         Sent("m-plant", BASE_TS_MS, {"power_kw": 1.0}),
@@ -132,20 +135,20 @@ async def test_a_device_can_publish_only_as_itself_and_a_collector_not_at_all(
         Sent("m-plant", BASE_TS_MS + 60_000, {"power_kw": 3.0}),
         Sent("m-plant", BASE_TS_MS + 120_000, {"power_kw": 4.0}),
     )
-    collector_mqtt = secure_broker.settings("collector@parktwin")
+    collector_mqtt = secure_broker.settings("collector")
     settings = collector_settings(
         secure_broker.tls_port,
         tmp_path,
         {"api": "v1", "url": influxdb.url, "database": influxdb.name},
-        mqtt=collector_mqtt.model_dump() | {"client_id": f"collector-{park_id}"},
+        mqtt=collector_mqtt.model_dump() | {"client_id": f"collector-{uuid.uuid4().hex[:6]}"},
     )
     collector = Collector(park, settings)
     async with running(collector):
-        assert await publish_once(secure_broker.settings("m-plant"), park_id, own)
-        await publish_once(secure_broker.settings("m-plant"), park_id, forged)
+        assert await publish_once(secure_broker.settings(PLANT), park_id, own)
+        await publish_once(secure_broker.settings(PLANT), park_id, forged)
         await publish_once(collector_mqtt, park_id, by_collector)
         # Published after the refused ones: once it is stored, they would have been too.
-        assert await publish_once(secure_broker.settings("m-plant"), park_id, last)
+        assert await publish_once(secure_broker.settings(PLANT), park_id, last)
         async with asyncio.timeout(30):
             while len(stored_pairs(influxdb.server, influxdb.name)) < 2:
                 await asyncio.sleep(0.1)
@@ -157,8 +160,10 @@ async def test_a_device_can_publish_only_as_itself_and_a_collector_not_at_all(
 
 
 async def test_a_device_reads_no_telemetry_and_the_twin_reads_it_and_writes_its_state(
-    secure_broker: SecureBroker, park_id: str
+    secure_broker: SecureBroker,
 ) -> None:
+    park_id = PARK
+
     async def receives(user: str, publish_as: str, topic: str) -> bool:
         async with make_client(secure_broker.settings(user), f"s-{uuid.uuid4().hex[:6]}") as sub:
             await sub.subscribe(topic, qos=1)
@@ -172,16 +177,16 @@ async def test_a_device_reads_no_telemetry_and_the_twin_reads_it_and_writes_its_
             return True
 
     telemetry = topics.telemetry(park_id, "m-plant")
-    assert await receives("twin@parktwin", "m-plant", telemetry)
-    assert await receives("collector@parktwin", "m-plant", telemetry)
-    assert not await receives("m-flats", "m-plant", telemetry)  # devices read nothing
-    assert await receives("operator@parktwin", "twin@parktwin", topics.twin_state(park_id))
+    assert await receives("twin", PLANT, telemetry)
+    assert await receives("collector", PLANT, telemetry)
+    assert not await receives(FLATS, PLANT, telemetry)  # devices read nothing
+    assert await receives("operator", "twin", topics.twin_state(park_id))
     inputs = topics.monthly_inputs(park_id, "2026-01")
-    assert await receives("twin@parktwin", "operator@parktwin", inputs)
-    assert not await receives("twin@parktwin", "m-plant", inputs)  # a device cannot set inputs
+    assert await receives("twin", "operator", inputs)
+    assert not await receives("twin", PLANT, inputs)  # a device cannot set inputs
     dead_letter = topics.dead_letter(park_id)
-    assert await receives("operator@parktwin", "collector@parktwin", dead_letter)
-    assert not await receives("operator@parktwin", "twin@parktwin", dead_letter)
+    assert await receives("operator", "collector", dead_letter)
+    assert not await receives("operator", "twin", dead_letter)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +202,7 @@ async def test_a_device_reads_no_telemetry_and_the_twin_reads_it_and_writes_its_
 async def test_nobody_connects_without_password_and_certificate(
     secure_broker: SecureBroker, what: str, change: dict[str, object]
 ) -> None:
-    good = secure_broker.settings("m-plant")
+    good = secure_broker.settings(PLANT)
     tls = change.get("tls", {})
     if isinstance(tls, dict) and "ca_file" in tls:
         tls = {"ca_file": secure_broker.certificates / str(tls["ca_file"])}

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from parktwin.config import MqttSettings
@@ -96,6 +96,15 @@ class OutboundSession:
     publishes_resent: int = 0  # sent again after a reconnect
 
 
+# Told of each publish of ours the broker refused: (topic, reason code, reason string).
+RefusalHandler = Callable[[str, int, str], None]
+
+
+def log_refusal(topic: str, code: int, reason: str) -> None:
+    """The default: a warning (an owner that must react passes its own handler)."""
+    log.warning("the broker refused a message to %r: %s %s", topic, reason_name(code), reason)
+
+
 class Subscriber(MqttConnection):
     """One connection's messages for its owner. Made by ``open_subscriber``."""
 
@@ -117,6 +126,8 @@ class Subscriber(MqttConnection):
         self._max_packet_size = MAX_PACKET_SIZE
         self._warned: set[str] = set()
         self._topics: dict[str, bytes] = {}
+        self.on_refused: RefusalHandler = log_refusal
+        self.connack: ConnAck | None = None  # the broker's answer, with its limits
 
     @property
     def publishes_dropped(self) -> int:
@@ -213,6 +224,7 @@ class Subscriber(MqttConnection):
     # --- the connection's hooks ------------------------------------------------------------
 
     def _adopt(self, connack: ConnAck) -> None:
+        self.connack = connack
         self._window = connack.receive_maximum
         self._maximum_qos = connack.maximum_qos
         self._retain_available = connack.retain_available
@@ -285,13 +297,8 @@ class Subscriber(MqttConnection):
             return
         self._packet_ids[puback.packet_id] = 0
         if puback.reason_code >= 0x80:
-            # Ours are dead letters and state: worth a warning, never worth the connection.
-            log.warning(
-                "the broker refused a message to %s: %s %s",
-                sent[0],
-                reason_name(puback.reason_code),
-                puback.reason_string,
-            )
+            # Ours are dead letters and state: the owner decides, never worth the connection.
+            self.on_refused(sent[0], puback.reason_code, puback.reason_string)
         self._send_queued()
 
     def _send_queued(self) -> None:

@@ -319,6 +319,7 @@ async def _run_live(
             CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
         )
         twin.registry.register(IntakeMetrics(collector.intake, "collector"))
+        twin.publishers["collector"] = collector.stats.mqtt
         twin.storage = where_stored(database) if stored else None
         if fresh and broker.embedded:
             await _publish_example_inputs(settings, options)

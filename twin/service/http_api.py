@@ -62,7 +62,10 @@ def build_app(source: ApiSource, registry: CollectorRegistry, token: str | None)
         return await handler(request)
 
     async def health(_: web.Request) -> web.Response:
-        return _json(source.health())
+        report = source.health()
+        # "error" (the service cannot deliver its output) fails a health check; "degraded"
+        # (reconnecting) does not.
+        return _json(report, status=503 if report.get("status") == "error" else 200)
 
     async def state(_: web.Request) -> web.Response:
         current = source.state()

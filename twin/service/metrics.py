@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from parktwin.metrics import counter_families
+from parktwin.metrics import counter_families, publish_families
 
 
 class TwinMetrics(Collector):
@@ -34,6 +34,7 @@ class TwinMetrics(Collector):
             "kpi_write_failures": (s.kpi_write_failures, "failed KPI writes"),
         }
         yield from counter_families("parktwin_twin", counters)
+        yield from publish_families("parktwin_twin", s.mqtt)
         yield GaugeMetricFamily(
             "parktwin_twin_tick_seconds", "time of the last KPI computation", value=s.last_tick_s
         )

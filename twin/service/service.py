@@ -36,7 +36,7 @@ from parktwin.decoding import MessageDecoder, NativeDecoder
 from parktwin.influx.factory import make_writer
 from parktwin.influx.influxql import QueryError
 from parktwin.influx.writer import PointWriter, WriteError
-from parktwin.intake import Intake
+from parktwin.intake import Intake, PublishHealth
 from parktwin.metrics import IntakeMetrics
 from parktwin.park.model import Park
 from parktwin.periods import Granularity
@@ -90,6 +90,7 @@ class TwinStats:
     kpi_write_failures: int = 0
     last_tick_s: float = 0.0
     rebuilt_readings: int = 0
+    mqtt: PublishHealth = field(default_factory=PublishHealth)  # state and alerts refused
 
 
 @dataclass
@@ -126,7 +127,11 @@ class TwinService:
             settings.mqtt,
             f"{settings.twin.client_id}-{park.park.id}",
             [*self._router.subscriptions(), topics.monthly_inputs_filter(park.park.id)],
+            self.stats.mqtt,
         )
+        # The publishing health of other services in this process (``parktwin run`` adds the
+        # collector's), shown in /healthz beside the twin's own.
+        self.publishers: dict[str, PublishHealth] = {"twin": self.stats.mqtt}
         self.registry = registry or CollectorRegistry(auto_describe=False)
         self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
         self.registry.register(IntakeMetrics(self.intake, "twin"))
@@ -187,9 +192,12 @@ class TwinService:
         age = (
             None if self._last_checkpoint_s is None else time.monotonic() - self._last_checkpoint_s
         )
+        failing = any(health.failing for health in self.publishers.values())
         return {
-            "status": "ok" if self.intake.connected else "degraded",
+            # A refused publish of our own output is an error: an account without its rights.
+            "status": "error" if failing else "ok" if self.intake.connected else "degraded",
             "mqtt_connected": self.intake.connected,
+            "mqtt": {role: health.report() for role, health in self.publishers.items()},
             "watermark_ms": self.twin.watermark_ms,
             "checkpoint_age_s": age,
             "readings_ingested": self.stats.readings_ingested,
