@@ -10,7 +10,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from collectors.stats import CollectorStats
-from parktwin.metrics import counter_families, publish_families
+from parktwin.metrics import counter_families, publish_families, sequence_families
 
 
 class CollectorMetrics(Collector):
@@ -42,6 +42,7 @@ class CollectorMetrics(Collector):
             rejected.add_metric([reason], count)
         yield rejected
         yield from publish_families("parktwin_collector", s.mqtt)
+        yield from sequence_families("parktwin_collector", s.sequences)
         yield GaugeMetricFamily(
             "parktwin_collector_spool_pending_lines",
             "readings waiting in the spool",

@@ -125,6 +125,7 @@ class Collector:
     ) -> None:
         """Validate and tag a burst of messages into batches; dead-letter the bad ones."""
         stats, batch_lines = self.stats, self.settings.collector.batch_lines
+        sequences = None if self.settings.mqtt.shared_group else stats.sequences
         if self._batch.generation != generation:
             await pending.put(self._take_batch(generation))
         route = self.router.readings
@@ -149,6 +150,8 @@ class Collector:
                 if readings:
                     batch.lines.extend(render(self._keys, readings, self._arrival_keys))
                     stats.readings_accepted += len(readings)
+                    if sequences is not None:
+                        sequences.observe(readings)
                     stats.last_event_ts_ms = readings[-1].ts_ms
             if message.qos > 0:
                 batch.acks.append(message.mid)

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from parktwin.intake import PublishHealth
+from parktwin.sequence import SequenceGaps
 
 
 @dataclass
@@ -24,6 +25,9 @@ class CollectorStats:
     reconnects: int = 0
     last_event_ts_ms: int | None = None
     mqtt: PublishHealth = field(default_factory=PublishHealth)  # dead letters the broker refused
+    # Gaps in the devices' seq: messages the broker dropped (not counted under a shared
+    # subscription, where each collector sees only its share of a device's messages).
+    sequences: SequenceGaps = field(default_factory=SequenceGaps)
 
     @property
     def readings_stored(self) -> int:

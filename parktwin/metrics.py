@@ -80,6 +80,31 @@ def publish_families(prefix: str, health: Any) -> Iterator[Metric]:
     )
 
 
+def sequence_families(prefix: str, gaps: Any) -> Iterator[Metric]:
+    """Gaps in the devices' sequence numbers (``gaps`` is a ``parktwin.sequence.SequenceGaps``):
+    the numbers missing now, per device that misses any, and the gaps and repeats seen."""
+    missing = GaugeMetricFamily(
+        f"{prefix}_sequence_missing",
+        "sequence numbers a device sent that never arrived (broker drops), by device",
+        labels=["device"],
+    )
+    for device, count in sorted(gaps.missing_by_device().items()):
+        missing.add_metric([device], count)
+    yield missing
+    yield GaugeMetricFamily(
+        f"{prefix}_sequence_missing_all",
+        "sequence numbers missing, all devices",
+        value=gaps.missing,
+    )
+    yield from counter_families(
+        prefix,
+        {
+            "sequence_gaps": (gaps.gaps, "jumps in a device's sequence numbers"),
+            "sequence_repeats": (gaps.repeats, "sequence numbers received again"),
+        },
+    )
+
+
 def render(registry: CollectorRegistry) -> bytes:
     """The registry in Prometheus' text exposition format."""
     return generate_latest(registry)

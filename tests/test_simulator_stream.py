@@ -159,3 +159,18 @@ def test_a_stuck_sensor_repeats_its_last_values() -> None:
             frozen += 1
         last[m.device_id] = reading.values
     assert 0 < frozen <= s.fault_counts.stuck
+
+
+def test_each_device_numbers_its_messages_so_that_dropped_ones_show_as_gaps() -> None:
+    from parktwin.sequence import SequenceGaps
+
+    s = stream(faults=FaultOptions(dropout=0.05, duplicate=0.03))
+    gaps = SequenceGaps()
+    for message in run(s):
+        gaps.observe(decode(device_of(message), message.payload))
+    dropped, duplicated = s.fault_counts.dropped, s.fault_counts.duplicated
+    assert dropped > 0 and duplicated > 0
+    # Each device's first reading sets its start; a dropout there is no gap but a later start.
+    assert gaps.missing <= dropped
+    assert gaps.missing >= dropped - len(s.simulator.park.devices)
+    assert gaps.repeats == duplicated

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from parktwin.metrics import counter_families, publish_families
+from parktwin.metrics import counter_families, publish_families, sequence_families
 
 
 class TwinMetrics(Collector):
@@ -35,6 +35,7 @@ class TwinMetrics(Collector):
         }
         yield from counter_families("parktwin_twin", counters)
         yield from publish_families("parktwin_twin", s.mqtt)
+        yield from sequence_families("parktwin_twin", s.sequences)
         yield GaugeMetricFamily(
             "parktwin_twin_tick_seconds", "time of the last KPI computation", value=s.last_tick_s
         )

@@ -40,6 +40,7 @@ from parktwin.intake import Intake, PublishHealth
 from parktwin.metrics import IntakeMetrics
 from parktwin.park.model import Park
 from parktwin.periods import Granularity
+from parktwin.sequence import SequenceGaps
 from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 from tariffs.bills import BillSet
@@ -91,6 +92,9 @@ class TwinStats:
     last_tick_s: float = 0.0
     rebuilt_readings: int = 0
     mqtt: PublishHealth = field(default_factory=PublishHealth)  # state and alerts refused
+    # Gaps in the devices' seq since the twin started (not in the checkpoint: a restart takes
+    # each device's next number as its new start).
+    sequences: SequenceGaps = field(default_factory=SequenceGaps)
 
 
 @dataclass
@@ -302,6 +306,7 @@ class TwinService:
         if accepted:
             self.twin.ingest(accepted)
             stats.readings_ingested += len(accepted)
+            stats.sequences.observe(accepted)
         if len(unacked.mids) >= self.settings.twin.max_unacknowledged:
             self._checkpoint_due.set()
 
@@ -337,6 +342,11 @@ class TwinService:
         self.stats.checkpoints += 1
         self.intake.ack(held.generation, held.mids)
 
+    def _sequence_missing(self, ids: list[str]) -> list[int]:
+        """Each device's sequence numbers missing now, aligned with the device table."""
+        missing = self.stats.sequences.missing_by_device()
+        return [missing.get(i, 0) for i in ids] if missing else [0] * len(ids)
+
     async def _before_leaving(self) -> None:
         await self._checkpoint()
 
@@ -350,6 +360,7 @@ class TwinService:
         snapshot = self.twin.snapshot()
         state = snapshot.to_dict()
         state["kpis"] = summary = kpi_summary(self.park, state)
+        state["devices"]["sequence_missing"] = self._sequence_missing(state["devices"]["ids"])
         lines = self._kpi_lines(snapshot, state)
         self._state = state
         self.stats.last_tick_s = time.perf_counter() - started
