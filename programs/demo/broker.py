@@ -78,6 +78,10 @@ def mosquitto_config(
         "max_queued_messages 0\n"
         "max_queued_bytes 0\n"
         f"max_packet_size {max_packet_size_bytes}\n"
+        # Sessions and queued messages live in memory and reach the disk at each autosave; every
+        # second (not the default 30 minutes) bounds what a broker crash loses to the last
+        # two seconds' messages, at no measurable cost to the publish rate (docs/reliability.md).
+        "autosave_interval 1\n"
         "log_type error\nlog_type warning\n"
         + (f"log_dest file {folder}/mosquitto.log\n" if log_to_file else "")
     )
