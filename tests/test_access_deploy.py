@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
@@ -37,6 +38,7 @@ from parktwin.contract.acl import device_username, mosquitto_acl
 from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
+from simulators.run import SimulatorOptions, run_simulator
 
 pytestmark = pytest.mark.integration
 
@@ -309,3 +311,17 @@ async def test_a_refused_publish_of_its_own_output_is_an_error_in_healthz_and_me
     assert status == 503 and health["status"] == "error", health
     assert health["mqtt"]["collector"]["publishes_refused"] == {"deadletter": 1}  # type: ignore[index]
     assert 'parktwin_collector_mqtt_publishes_refused_total{topic="deadletter"} 1.0' in metrics
+
+
+async def test_the_simulator_runs_under_its_account_and_every_message_gets_through(
+    broker: Mosquitto,
+) -> None:
+    options = SimulatorOptions(
+        park=DEMO,
+        mqtt=account(broker, "simulator"),
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        speed=0.0,
+        simulated_duration_s=600.0,
+    )
+    report = await run_simulator(options)  # a refused publish would raise PublishRefused
+    assert report.messages_published >= len(DEMO.devices)
