@@ -207,11 +207,18 @@ def acl_command(
     ] = True,
 ) -> None:
     """Print the mosquitto ACL for parktwin's topics (docs/access.md): devices as
-    {park}/devices/{device}, the service accounts, and the park's simulator."""
-    from parktwin.contract.acl import mosquitto_acl
+    {park}/devices/{device}, the service accounts (with the park's mapped device topics), and
+    the park's simulator."""
+    from collectors.routing import MessageRouter
+    from parktwin.acl import mosquitto_acl
+    from parktwin.contract import topics
+    from parktwin.validation import Limits
 
-    loaded, _ = _load(park, None)
-    typer.echo(mosquitto_acl(loaded if simulator else None), nl=False)
+    loaded, settings = _load(park, None)
+    router = MessageRouter(loaded, Limits.from_settings(settings.collector))
+    native = topics.telemetry_filter(loaded.park.id)
+    mapped = [f for f in router.subscriptions() if f != native]
+    typer.echo(mosquitto_acl(loaded, simulator=simulator, mapped_filters=mapped), nl=False)
 
 
 @app.command()

@@ -21,7 +21,6 @@ from pathlib import Path
 import aiomqtt
 import orjson
 import pytest
-from collector_harness import BASE_TS_MS, wait_until
 from conftest import (
     DEPLOY,
     InfluxDatabase,
@@ -30,11 +29,11 @@ from conftest import (
     deploy_password,
     free_port,
 )
-from small_park import SMALL_PARK
+from helpers import BASE_TS_MS, SMALL_PARK, wait_until
 
+from parktwin.acl import device_username, mosquitto_acl
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
-from parktwin.contract.acl import device_username, mosquitto_acl
 from parktwin.mqtt import make_client
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
@@ -49,9 +48,11 @@ DEVICES = [
     device_username(Q, "m-plant"),
     device_username(P, "m-flats"),
     f"{P}/devices/+",  # a user name mosquitto refuses pattern rules to
+    device_username(DEMO.park.id, "jl-f1-l1"),
     "observer",  # the test's own account that reads everything (OBSERVER), to see what got through
 ]
-OBSERVER = "user observer\ntopic read #\n"
+TASMOTA = Path(__file__).parent / "data" / "devices" / "tasmota"
+OBSERVER = "user observer\ntopic read #\ntopic write tele/#\n"  # and a Tasmota plug's topics
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +100,14 @@ async def what_gets_through(
 
 
 def test_the_deploy_acl_is_what_parktwin_acl_makes_for_the_demo_park() -> None:
-    assert (DEPLOY / "acl").read_text() == mosquitto_acl(DEMO)
     run = subprocess.run(
-        [sys.executable, "-m", "parktwin", "acl"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "programs", "acl"], capture_output=True, text=True, check=True
     )
-    assert run.stdout == mosquitto_acl(DEMO)
+    assert (DEPLOY / "acl").read_text() == run.stdout
+    # The demo park's Tasmota plugs publish on their own topics: the services read them.
+    parktwin_block = run.stdout.split("user parktwin\n")[1].split("\n\n")[0]
+    assert "topic read tele/+/SENSOR" in parktwin_block
+    assert run.stdout.startswith(mosquitto_acl(None, simulator=False).split("\n\n")[0])
 
 
 async def test_a_device_publishes_only_its_own_topics_in_its_own_park(broker: Mosquitto) -> None:
@@ -227,7 +231,7 @@ def start_run(env: dict[str, str], park_file: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "run.log").open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "parktwin", "run", "--park", str(park_file)],
+            [sys.executable, "-m", "programs", "run", "--park", str(park_file)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -235,10 +239,16 @@ def start_run(env: dict[str, str], park_file: Path) -> subprocess.Popen[bytes]:
 
 
 async def run_parktwin_and_feed(
-    broker: Mosquitto, user: str, db: InfluxDatabase, folder: Path, park_file: Path
+    broker: Mosquitto,
+    user: str,
+    db: InfluxDatabase,
+    folder: Path,
+    park_file: Path,
+    device: tuple[str, str] = (P, "m-plant"),
+    extra: tuple[str, bytes] | None = None,
 ) -> tuple[int, dict[str, object], str]:
-    """Start `parktwin run` as ``user``, feed it a good and a bad reading as the device, and
-    return the /healthz status and body and /metrics once the twin has ticked after them."""
+    """Start `parktwin run` as ``user``, feed it a good and a bad reading as ``device`` (park,
+    id), and return the /healthz status and body and /metrics once the twin has ticked."""
     api = free_port()
     process = await asyncio.to_thread(start_run, run_env(broker, user, db, folder, api), park_file)
     try:
@@ -252,11 +262,13 @@ async def run_parktwin_and_feed(
 
         await wait_until(lambda: answers() or process.poll() is not None, 60)
         assert process.poll() is None, (folder / "run.log").read_text()[-3000:]
-        device = device_username(P, "m-plant")
+        user_name = device_username(*device)
         good = {"v": 1, "ts": BASE_TS_MS, "values": {"power_kw": 1.5}}
-        telemetry = topics.telemetry(P, "m-plant")
-        await publish_as(broker, device, telemetry, orjson.dumps(good))
-        await publish_as(broker, device, telemetry, b'{"v":1,"ts":1,"values":{"nope":1}}')
+        telemetry = topics.telemetry(*device)
+        await publish_as(broker, user_name, telemetry, orjson.dumps(good))
+        await publish_as(broker, user_name, telemetry, b'{"v":1,"ts":1,"values":{"nope":1}}')
+        if extra is not None:  # a message on a real device's own topic, from the observer
+            await publish_as(broker, "observer", *extra)
         await asyncio.sleep(2.0)  # the twin ticks, the dead letter goes out
         status, body = await asyncio.to_thread(get, f"{base}/healthz")
         _, metrics = await asyncio.to_thread(get, f"{base}/metrics")
@@ -289,6 +301,26 @@ async def test_parktwin_run_works_under_its_documented_user(
     assert "_mqtt_publishes_refused_total{" not in metrics  # no sample: nothing refused
     rows = influxdb.query("SELECT power_kw FROM electricity")
     assert rows and rows[0]["values"] == [[BASE_TS_MS, 1.5]]
+
+
+async def test_parktwin_run_on_the_demo_park_subscribes_to_its_mapped_topics_too(
+    broker: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    # The demo park's Tasmota mapping: plug "wallbox-apt1-1" is device apt-1-ev1.
+    tasmota = (TASMOTA / "sonoff-pow.json").read_bytes()
+    status, health, _ = await run_parktwin_and_feed(
+        broker,
+        "parktwin",
+        influxdb,
+        tmp_path,
+        demo_park_path(),
+        (DEMO.park.id, "jl-f1-l1"),
+        ("tele/wallbox-apt1-1/SENSOR", tasmota),
+    )
+    assert status == 200 and health["status"] == "ok", health
+    devices = {s["tags"]["device"] for s in influxdb.query('SELECT * FROM /.*/ GROUP BY "device"')}
+    # The native reading and the mapped one ("": the twin's KPI points, which have no device).
+    assert devices - {""} == {"jl-f1-l1", "apt-1-ev1"}
 
 
 async def test_a_refused_publish_of_its_own_output_is_an_error_in_healthz_and_metrics(

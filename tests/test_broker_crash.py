@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import Mosquitto, deploy_mosquitto, deploy_password
 
+from parktwin.acl import device_username
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
-from parktwin.contract.acl import device_username
 from parktwin.mqtt import make_client
 from parktwin.wire.subscriber import open_subscriber
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import orjson
 import pytest
-from collector_harness import BASE_TS_MS, collector_settings, running, wait_until
 from conftest import InfluxDatabase, Mosquitto
+from helpers import BASE_TS_MS, collector_settings, running, small_park, wait_until
 from prometheus_client import CollectorRegistry
-from small_park import small_park
 
+from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from parktwin.config import MqttSettings, load_settings
 from parktwin.contract import topics
-from parktwin.metrics import CollectorMetrics, render
+from parktwin.metrics import render
 from parktwin.mqtt import make_client
-from twin.service import TwinService
+from twin.service.service import TwinService
 
 pytestmark = pytest.mark.integration
 

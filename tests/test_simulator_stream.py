@@ -12,6 +12,7 @@ from helpers import every_kind_park
 from parktwin.contract import topics
 from parktwin.contract.payload import decode
 from parktwin.contract.reading import PayloadError
+from parktwin.sequence import SequenceGaps
 from simulators.faults import FaultOptions, Message
 from simulators.park import ParkSimulator
 from simulators.stream import TelemetryStream, uses_senml
@@ -162,7 +163,6 @@ def test_a_stuck_sensor_repeats_its_last_values() -> None:
 
 
 def test_each_device_numbers_its_messages_so_that_dropped_ones_show_as_gaps() -> None:
-    from parktwin.sequence import SequenceGaps
 
     s = stream(faults=FaultOptions(dropout=0.05, duplicate=0.03))
     gaps = SequenceGaps()

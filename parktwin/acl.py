@@ -12,6 +12,7 @@ telemetry and status topics of the park's devices, one by one, and its gateway s
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from parktwin.contract import topics
 from parktwin.park.model import Park
@@ -70,16 +71,35 @@ def device_username(park_id: str, device_id: str) -> str:
     return f"{park_id}/devices/{device_id}"
 
 
+# The accounts that subscribe to telemetry, and so to the park's mapped device topics too.
+READERS = ("parktwin", "collector", "twin")
+
+
 def mosquitto_acl(
-    park: Park | None, simulator: str = "simulator", gateway: str = "simulator"
+    park: Park | None,
+    *,
+    simulator: bool = True,
+    mapped_filters: Sequence[str] = (),
+    gateway: str = "simulator",
 ) -> str:
-    """The ACL file: device patterns, the service accounts, and (with ``park``) user
-    ``simulator`` publishing as each of the park's devices and as gateway ``gateway``."""
+    """The ACL file: device patterns, the service accounts, and for ``park`` its mapped topic
+    filters (``mapped_filters``: what the collectors subscribe to beside the contract's topics,
+    read by every account that reads telemetry) and user ``simulator`` publishing as each of the
+    park's devices and as gateway ``gateway``."""
     lines = [HEADER]
     for user, (comment, rules) in SERVICES.items():
         lines.append(f"\n{_comment(comment)}\nuser {user}\n")
         lines.extend(f"topic {access} {topic}\n" for access, topic in rules)
-    if park is not None:
+        if mapped_filters and user in READERS:
+            lines.append("# the park's real devices, on their own topics (mappings:)\n")
+            lines.extend(f"topic read {topic}\n" for topic in mapped_filters)
+    if mapped_filters:
+        said = (
+            "Devices behind mappings publish on their own topics, which no pattern can tie to "
+            "one device: give each its own user block (user <name>, topic write <its topic>)."
+        )
+        lines.append(f"\n{_comment(said)}\n")
+    if park is not None and simulator:
         park_id = park.park.id
         said = (
             f"The simulator (`parktwin simulate`, the demo profile) speaks for the "
@@ -87,7 +107,7 @@ def mosquitto_acl(
         )
         lines.append(
             f"\n{_comment(said)}\n"
-            f"user {simulator}\ntopic write {topics.gateway_status(park_id, gateway)}\n"
+            f"user simulator\ntopic write {topics.gateway_status(park_id, gateway)}\n"
         )
         for device in park.devices:
             lines.append(f"topic write {topics.telemetry(park_id, device.id)}\n")
