@@ -72,6 +72,9 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
             errors.append((("devices", i, "capacity_kwh"), "a battery needs capacity_kwh"))
     if mains == 0:
         errors.append((("devices",), "the park needs at least one grid_main_meter"))
+    for device_id in park.counters.devices:
+        if device_id not in devices:
+            errors.append((("counters", "devices", device_id), f"unknown device {device_id!r}"))
     errors.extend(alert_reference_errors(park))
     for i, mapping in enumerate(park.mappings):
         for key, device_id in (mapping.devices or {}).items():

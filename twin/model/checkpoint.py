@@ -16,7 +16,7 @@ import orjson
 
 from parktwin.periods import Granularity
 from twin.model.costs import CostLedger, CostPlan
-from twin.model.counters import NEVER
+from twin.model.counters import NEVER, CounterEvent, Drop, Replacement
 from twin.model.inputs import MonthlyInputs
 from twin.model.live import IngestStats, LiveState
 from twin.model.topology import Topology
@@ -33,6 +33,7 @@ def encode(
 ) -> bytes:
     """The live state as JSON bytes."""
     seen = np.flatnonzero(state.last_ts != NEVER)
+    book = state.counters
     devices = np.flatnonzero((state.last_seen_ms != NEVER) | (state.resets > 0))
     document: dict[str, Any] = {
         "format": FORMAT,
@@ -43,6 +44,16 @@ def encode(
             "keys": [topology.channel_keys[i] for i in seen],
             "ts_ms": state.last_ts[seen].tolist(),
             "value": state.last_value[seen].tolist(),
+            "mark": state.counters.mark[seen].tolist(),
+        },
+        "counters": {
+            "drops": {topology.channel_keys[c]: asdict(d) for c, d in book.drops.items()},
+            "queued": {
+                topology.channel_keys[c]: [asdict(r) for r in queue]
+                for c, queue in book.queued.items()
+            },
+            "applied": sorted(book.applied),
+            "events": [asdict(e) for e in book.events],
         },
         "devices": {
             "ids": [topology.device_ids[i] for i in devices],
@@ -98,10 +109,25 @@ def decode(
     state.stats = IngestStats(**document["stats"])
     channel_index = {key: i for i, key in enumerate(topology.channel_keys)}
     channels = document["channels"]
-    for key, ts, value in zip(channels["keys"], channels["ts_ms"], channels["value"], strict=True):
+    # A checkpoint written before high-water marks were kept: the last value is the mark.
+    marks = channels.get("mark", channels["value"])
+    for key, ts, value, mark in zip(
+        channels["keys"], channels["ts_ms"], channels["value"], marks, strict=True
+    ):
         if key in channel_index:
             state.last_ts[channel_index[key]] = ts
             state.last_value[channel_index[key]] = value
+            state.counters.mark[channel_index[key]] = mark
+    counters = document.get("counters", {})
+    book = state.counters
+    for key, drop in counters.get("drops", {}).items():
+        if key in channel_index:
+            book.drops[channel_index[key]] = Drop(**drop)
+    for key, queue in counters.get("queued", {}).items():
+        if key in channel_index:
+            book.queued[channel_index[key]] = [Replacement(**r) for r in queue]
+    book.applied = set(counters.get("applied", []))
+    book.events = [CounterEvent(**e) for e in counters.get("events", [])]
     devices = document["devices"]
     for device, seen, resets in zip(
         devices["ids"], devices["last_seen_ms"], devices["resets"], strict=True

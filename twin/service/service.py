@@ -89,6 +89,7 @@ class TwinStats:
     kpi_write_failures: int = 0
     last_tick_s: float = 0.0
     rebuilt_readings: int = 0
+    meter_replacements_refused: int = 0
 
 
 @dataclass
@@ -127,7 +128,9 @@ class TwinService:
             [*self._router.subscriptions(), topics.monthly_inputs_filter(park.park.id)],
         )
         self.registry = registry or CollectorRegistry(auto_describe=False)
-        self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
+        self.registry.register(
+            TwinMetrics(self.stats, lambda: self.twin.watermark_ms, lambda: self.twin.state.stats)
+        )
         self.registry.register(IntakeMetrics(self.intake, "twin"))
         self._writer = writer or make_writer(settings.influx)
         self._listeners: list[SnapshotListener] = []
@@ -292,8 +295,11 @@ class TwinService:
             self.stats.inputs_rejected += 1
             log.error("monthly inputs on %s refused: %s", topic, exc)
             return
-        self.twin.apply_monthly_inputs(inputs)
+        problems = self.twin.apply_monthly_inputs(inputs)
         self.stats.inputs_applied += 1
+        for problem in problems:
+            self.stats.meter_replacements_refused += 1
+            log.error("monthly inputs on %s: %s", topic, problem)
 
     async def _checkpoint_forever(self) -> None:
         interval = self.settings.twin.checkpoint_interval_s

@@ -422,6 +422,7 @@ def build_snapshot(
         "devices": devices,
         "channels": channels,
         "monthly_inputs": sorted(state.monthly),
+        "counter_events": list(state.counters.events),
     }
     if watermark is None:
         empty = np.zeros(len(topology.flow_keys))
