@@ -291,9 +291,7 @@ def silence(
     )
 
 
-def counter_reset(
-    name: str, devices: list[str], lookup: SnapshotLookup, hold_ms: int
-) -> Condition:
+def counter_reset(name: str, devices: list[str], lookup: SnapshotLookup, hold_ms: int) -> Condition:
     """Meters of one place with an unconfirmed counter reset in the last ``hold_ms``."""
     resets = lookup.unconfirmed_resets(lookup.t_ms - hold_ms)
     found = [

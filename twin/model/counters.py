@@ -146,8 +146,9 @@ def advance_once_each(
 def held_integral(prev_value: Floats, dt_ms: Ints, max_hold_ms: Floats) -> Floats:
     """Value × hours, holding the previous value until the next reading (people → person-hours).
 
-    An interval longer than ``max_hold_ms`` (the device was offline) integrates to zero:
-    nobody knows how many people were there.
+    An interval longer than ``max_hold_ms`` (the device was silent beyond its stale limit)
+    integrates to zero: nobody knows how many people were there, and the twin's known hours of
+    that counter (the same integral of 1) say so.
     """
     hours = dt_ms.astype(np.float64) / 3_600_000
     return np.where(dt_ms <= max_hold_ms, prev_value * hours, 0.0)

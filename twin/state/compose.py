@@ -335,6 +335,7 @@ def occupancy(at_mark: StateAtWatermark) -> OccupancyReport:
         elapsed,
         buildings.column_totals(flows, Flow.PERSON_H),
         buildings.column_totals(flows, Flow.ELECTRICITY_KWH),
+        buildings.column_totals(flows, Flow.KNOWN_H),
     )
     return occupancy_report(
         topology,
@@ -344,6 +345,7 @@ def occupancy(at_mark: StateAtWatermark) -> OccupancyReport:
         counted.astype(np.int64),
         hours,
         at_mark.settings.occupancy.empty_below_persons,
+        at_mark.settings.occupancy.min_known_pct / 100,
     )
 
 

@@ -281,14 +281,20 @@ class Twin:
         flow, channel = flow[keep], step.channel[keep]
         t0, t1 = step.prev_ts_ms[keep], step.ts_ms[keep]
         amount = counted[keep]
-        # People counters: person-hours.
+        # People counters: person-hours, and the hours they were known. A counter silent beyond
+        # its stale limit leaves the interval unknown: no person-hours, and no known hours.
         people = np.flatnonzero(topology.channel_person_h[channel])
         if len(people):
             prev = step.prev_value[keep]
             device = topology.channel_device[channel[people]]
-            hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
+            hold_ms = topology.interval_ms[device] * self.settings.status.stale_after_intervals
             dt_ms = t1[people] - t0[people]
             amount[people] = held_integral(prev[people], dt_ms, hold_ms)
+            known = held_integral(np.ones(len(people)), dt_ms, hold_ms)
+            flow = np.concatenate([flow, topology.channel_known_flow[channel[people]]])
+            t0 = np.concatenate([t0, t0[people]])
+            t1 = np.concatenate([t1, t1[people]])
+            amount = np.concatenate([amount, known])
         if extra:
             flow, t0, t1, amount = self._with_intervals(flow, t0, t1, amount, extra)
         self._add(flow, t0, t1, amount)
