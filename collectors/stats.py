@@ -21,6 +21,8 @@ class CollectorStats:
     write_failures: int = 0
     reconnects: int = 0
     last_event_ts_ms: int | None = None
+    sparkplug_rebirths_requested: int = 0  # NCMD Node Control/Rebirth sent
+    sparkplug_seq_gaps: int = 0  # a Sparkplug seq that did not follow the last
 
     @property
     def readings_stored(self) -> int:

@@ -17,6 +17,7 @@ from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from parktwin.park.alerts import AlertSettings
 from parktwin.park.counters import CounterSettings
 from parktwin.park.mappings import Mapping
+from parktwin.park.sparkplug import SparkplugGroup
 from parktwin.park.tariffs import Tariffs
 from parktwin.park.twin import TwinSettings
 
@@ -143,6 +144,7 @@ class Park(Strict):
     mappings: list[Mapping] = Field(default_factory=list)  # real devices' messages, mappings.py
     tariffs: Tariffs | None = None  # none: the twin reports no cost
     counters: CounterSettings = Field(default_factory=CounterSettings)
+    sparkplug: list[SparkplugGroup] = Field(default_factory=list)  # Sparkplug B devices
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

@@ -34,7 +34,9 @@ def encode(
     """The live state as JSON bytes."""
     seen = np.flatnonzero(state.last_ts != NEVER)
     book = state.counters
-    devices = np.flatnonzero((state.last_seen_ms != NEVER) | (state.resets > 0))
+    devices = np.flatnonzero(
+        (state.last_seen_ms != NEVER) | (state.resets > 0) | (state.offline_ms != NEVER)
+    )
     document: dict[str, Any] = {
         "format": FORMAT,
         "park": park_id,
@@ -61,6 +63,7 @@ def encode(
                 None if t == NEVER else t for t in state.last_seen_ms[devices].tolist()
             ],
             "resets": state.resets[devices].tolist(),
+            "offline_ms": [None if t == NEVER else t for t in state.offline_ms[devices].tolist()],
         },
         "flows": topology.flow_keys,
         "ledger": {
@@ -129,13 +132,15 @@ def decode(
     book.applied = set(counters.get("applied", []))
     book.events = [CounterEvent(**e) for e in counters.get("events", [])]
     devices = document["devices"]
-    for device, seen, resets in zip(
-        devices["ids"], devices["last_seen_ms"], devices["resets"], strict=True
+    offline = devices.get("offline_ms", [None] * len(devices["ids"]))
+    for device, seen, resets, gone in zip(
+        devices["ids"], devices["last_seen_ms"], devices["resets"], offline, strict=True
     ):
         index = topology.device_index.get(device)
         if index is not None:
             state.last_seen_ms[index] = NEVER if seen is None else seen
             state.resets[index] = resets
+            state.offline_ms[index] = NEVER if gone is None else gone
     flow_index = {key: i for i, key in enumerate(topology.flow_keys)}
     positions = [
         (old, flow_index[key]) for old, key in enumerate(document["flows"]) if key in flow_index

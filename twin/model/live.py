@@ -42,6 +42,7 @@ class LiveState:
     last_value: Floats  # per channel
     last_seen_ms: Ints  # per device, NEVER until read
     resets: Ints  # per device
+    offline_ms: Ints  # per device: when it was declared offline (Sparkplug death), else NEVER
     ledger: Ledger
     counters: CounterBook
     watermark_ms: int = int(NEVER)
@@ -57,6 +58,7 @@ class LiveState:
             last_value=np.zeros(channels),
             last_seen_ms=np.full(devices, NEVER, dtype=np.int64),
             resets=np.zeros(devices, dtype=np.int64),
+            offline_ms=np.full(devices, NEVER, dtype=np.int64),
             ledger=Ledger(len(topology.flow_keys)),
             counters=CounterBook(np.zeros(channels)),
         )

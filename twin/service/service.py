@@ -276,6 +276,16 @@ class TwinService:
                     if refused:
                         stats.messages_rejected += not taken
                         refused.clear()
+                if (events := self._router.session_events()) is not None:
+                    for command_topic, body in events.commands:  # rebirth requests
+                        self.intake.publish_nowait(command_topic, body)
+                    if events.offline:
+                        if accepted:  # readings before a death count before it
+                            self.twin.ingest(accepted)
+                            stats.readings_ingested += len(accepted)
+                            accepted = []
+                        for device_id, at_ms in events.offline:
+                            self.twin.mark_offline([device_id], at_ms)
             if message.qos > 0:
                 unacked.mids.append(message.mid)
         if accepted:

@@ -60,9 +60,11 @@ def status_codes(
     last_seen_ms: npt.NDArray[np.int64],
     interval_ms: Floats,
     settings: TwinSettings,
+    offline_ms: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Each device's ``DeviceStatus`` code (online, stale, offline, never_seen), by the time
-    since its last reading at the watermark."""
+    since its last reading at the watermark; a device declared offline (a Sparkplug death) at or
+    after its last reading is offline."""
     seen = last_seen_ms != NEVER
     age = np.where(seen, watermark_ms - np.where(seen, last_seen_ms, 0), 0).astype(np.float64)
     rules = settings.status
@@ -75,6 +77,9 @@ def status_codes(
             DeviceStatus.OFFLINE,
         ),
     )
+    if offline_ms is not None:
+        declared = (offline_ms != NEVER) & (offline_ms >= last_seen_ms)
+        code = np.where(declared, DeviceStatus.OFFLINE, code)
     return np.where(seen, code, DeviceStatus.NEVER_SEEN)
 
 
@@ -101,8 +106,13 @@ class StateAtWatermark:
     def status_code(self) -> npt.NDArray[np.int64]:
         """Each device's status code (see ``status_codes``)."""
         topology = self.topology
+        state = self.state
         return status_codes(
-            self.watermark_ms, self.state.last_seen_ms, topology.interval_ms, self.settings
+            self.watermark_ms,
+            state.last_seen_ms,
+            topology.interval_ms,
+            self.settings,
+            state.offline_ms,
         )
 
     def start(self, granularity: Granularity, offset: int = 0) -> int:

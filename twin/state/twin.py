@@ -346,6 +346,15 @@ class Twin:
         self._period[granularity] = (int(bounds[-2]), int(bounds[-1]))
         return bounds
 
+    def mark_offline(self, device_ids: Iterable[str], at_ms: int) -> None:
+        """Devices declared offline at ``at_ms`` (a Sparkplug NDEATH or DDEATH): offline until a
+        later reading; unknown ids are ignored."""
+        index = self.topology.device_index
+        for device_id in device_ids:
+            i = index.get(device_id)
+            if i is not None:
+                self.state.offline_ms[i] = max(int(self.state.offline_ms[i]), at_ms)
+
     def apply_monthly_inputs(self, inputs: MonthlyInputs) -> list[str]:
         """Take one month's reported figures; a later report of the same month replaces it.
 
