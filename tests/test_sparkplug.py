@@ -22,12 +22,14 @@ from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from collectors.sparkplug.host import SparkplugHost
 from collectors.sparkplug.payload import decode_payload, metric_number
+from parktwin.config import load_settings
 from parktwin.contract.reading import Reading
 from parktwin.metrics import render
 from parktwin.mqtt import make_client
 from parktwin.park.loader import ParkFileError, parse_park
 from parktwin.park.model import Park
 from parktwin.validation import Limits
+from programs.wiring import twin_service
 from twin.state.twin import Twin
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -326,3 +328,48 @@ async def test_sparkplug_messages_through_the_broker_are_stored_once_and_bad_one
     text = render(registry).decode()
     assert 'parktwin_collector_messages_rejected_total{reason="sparkplug_bad_protobuf"} 1.0' in text
     assert "parktwin_collector_sparkplug_rebirths_requested_total 2.0" in text
+
+
+@pytest.mark.integration
+async def test_the_twin_reads_sparkplug_devices_and_a_death_takes_them_offline(
+    mosquitto: Mosquitto, influxdb: InfluxDatabase, tmp_path: Path
+) -> None:
+    park = sparkplug_park(f"spb{uuid.uuid4().hex[:6]}")
+    settings = load_settings(
+        None,
+        mqtt__port=mosquitto.port,
+        influx__url=influxdb.url,
+        influx__database=influxdb.name,
+        twin__client_id=f"twin-{uuid.uuid4().hex[:6]}",
+        twin__checkpoint_folder=tmp_path,
+        twin__tick_s=0.3,
+        collector__max_future_s=1e9,
+        api__port=0,
+    )
+    service = twin_service(park, settings)  # as the programs wire it: the collectors' decoder
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop, serve_api=False))
+    try:
+        await wait_until(lambda: service.intake.connected or task.done(), 30)
+        bd = spb.Metric(timestamp=None, name="bdSeq", datatype=spb.DataType.UINT64, value=0)
+        async with make_client(settings.mqtt, f"gw1-{uuid.uuid4().hex[:8]}") as client:
+            for message_topic, body in [
+                (topic(NBIRTH), node_birth()),
+                (topic(DBIRTH, "line"), device_birth(1, 100.0)),
+                (topic(DDATA, "line"), device_data(2, T0 + 60_000, 100.5, 900.0)),
+                (topic(DDATA, "line"), device_data(3, T0 + 120_000, 101.25, 900.0)),
+            ]:
+                await client.publish(message_topic, body, qos=1)
+            await wait_until(lambda: service.stats.readings_ingested >= 3, 20)
+            snapshot = service.twin.snapshot()
+            assert snapshot.flows.get("m-line", "energy_kwh", "day") == pytest.approx(1.25)
+            assert snapshot.devices.row("m-line")["status"] == "online"
+            await client.publish(topic(NDEATH), spb.NDeath(None, bd).encode(), qos=1)
+
+            def offline() -> bool:
+                return service.twin.snapshot().devices.row("m-line")["status"] == "offline"
+
+            await wait_until(offline, 20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
