@@ -8,9 +8,10 @@ one more than the last (modulo 256). A host that misses a birth or sees a ``seq`
 trust what it knows, and asks for a rebirth (an NCMD writing ``Node Control/Rebirth`` true).
 NDEATH (with the birth's ``bdSeq``) and DDEATH take nodes and devices offline.
 
-Readings leave here as the contract's own: each is encoded as a native telemetry payload and
-checked by ``parktwin.validation.validate_message``, so Sparkplug readings are validated,
-tagged, stored, counted and dead-lettered exactly as native ones.
+Readings leave here as the contract's own, through the checks of native telemetry (each value
+by ``parktwin.contract.values.check_value``, each reading by ``parktwin.validation.
+check_reading``), so Sparkplug readings are validated, tagged, stored, counted and dead-lettered
+exactly as native ones.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from collectors.sparkplug.topic import (
     node_command,
     parse_topic,
 )
-from parktwin.contract import payload as contract_payload
-from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError, Reading
+from parktwin.contract.values import check_value
 from parktwin.park.model import Park
-from parktwin.validation import Limits, validate_message
+from parktwin.validation import Limits, check_reading
 
 log = logging.getLogger(__name__)
 
@@ -255,17 +255,18 @@ class SparkplugHost:
             session.last_ts_ms = max(session.last_ts_ms, ts)
         if target is None:
             return
-        topic = topics.telemetry(self.park.park.id, target.device_id)
         for ts, quantities in sorted(values.items()):
-            native = contract_payload.encode(Reading(target.device_id, ts, quantities))
             try:
-                out.readings.extend(
-                    validate_message(self.park, self.limits, topic, native, arrival_ms)
-                )
+                # The checks of native telemetry: each value, then the reading.
+                checked = {name: check_value(name, v) for name, v in quantities.items()}
+                reading = Reading(target.device_id, ts, checked)
+                check_reading(self.park, self.limits, reading, arrival_ms)
             except PayloadError as exc:
                 out.refused.append(
                     PayloadError(exc.reason, f"{at.group}/{at.identity}: {exc.detail}")
                 )
+            else:
+                out.readings.append(reading)
 
     def _before_birth(self, at: SparkplugTopic, birth: str, arrival_ms: int, out: Outcome) -> None:
         """Refuse a message whose birth the host has not seen, and ask for the births."""
