@@ -66,7 +66,9 @@ def main() -> None:
     native_topic = topics.telemetry("bench", "m")
     for _ in range(args.repeat):
         host = SparkplugHost(park, limits)
-        host.handle("spBv1.0/g/NBIRTH/n", payload_class()(seq=0).SerializeToString(), T0)
+        host.handle(
+            "spBv1.0/g/NBIRTH/n", payload_class()(seq=0, timestamp=T0).SerializeToString(), T0
+        )
         host.handle("spBv1.0/g/DBIRTH/n/d", sparkplug_message(0, T0, True), T0)
         started = time.perf_counter()
         taken = sum(len(host.handle("spBv1.0/g/DDATA/n/d", m, T0).readings) for m in data)

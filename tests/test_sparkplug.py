@@ -165,6 +165,22 @@ def test_a_truncated_protobuf_is_refused_and_the_host_goes_on(cut: int) -> None:
     assert after.readings[0].values["energy_kwh"] == 100.5
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # thomasnordquist/MQTT-Explorer#792: two payloads of an application's own protobuf that
+        # a Sparkplug decoder read as Sparkplug (26 and 36 bytes, as the report prints them).
+        b"*\x18\x1a\x16\x08\x0e\xf2\x01\x11\x08\x01\x12\r\x08\x03\x10\x01\x18\x02 \x02HUP\xf0.",
+        b"\x12\x0fwmod-din-v0.08b*\x11f/wmod-din-v0.08b",
+    ],
+)
+def test_another_protobuf_on_a_sparkplug_topic_gives_no_reading(payload: bytes) -> None:
+    host = born_host(sparkplug_park())
+    outcome = host.handle(topic(DDATA, "line"), payload, ARRIVAL)
+    assert outcome.readings == []
+    assert [e.reason for e in outcome.refused] == ["sparkplug_bad_protobuf"]
+
+
 def test_an_identity_the_park_file_does_not_name_is_refused_with_its_reason() -> None:
     host = SparkplugHost(sparkplug_park(), LIMITS)
     host.handle(topic(NBIRTH), node_birth(), ARRIVAL)

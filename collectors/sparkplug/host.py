@@ -150,6 +150,10 @@ class SparkplugHost:
 
     def _take(self, at: SparkplugTopic, message: Any, arrival_ms: int, out: Outcome) -> None:
         key = (at.group, at.node)
+        if at.kind != "NDEATH" and not (message.HasField("seq") and message.HasField("timestamp")):
+            # Births, data and DDEATH carry both (Sparkplug 3.0): another protobuf, or garbage
+            # that happens to parse.
+            raise PayloadError("sparkplug_bad_protobuf", f"{at.kind} without seq and timestamp")
         if at.kind == "NBIRTH":
             birth = NodeSession(_bd_seq(message), message.seq, Born.of(message.metrics))
             self._nodes[key] = birth
@@ -225,7 +229,13 @@ class SparkplugHost:
                     return
                 name, datatype = known.name, metric.datatype or known.datatype
             else:
-                continue
+                # Sparkplug requires a name or an alias: this is another protobuf on our topic.
+                out.refused.append(
+                    PayloadError(
+                        "sparkplug_bad_protobuf", f"{at.identity}: a metric with no name or alias"
+                    )
+                )
+                return
             if name not in mapped:
                 continue  # a metric the park does not read
             if target is None:
