@@ -1104,9 +1104,9 @@ enterprises:
   - {{id: acme, name: ACME, industry: machinery, land_area_mu: 30, buildings: [plant]}}
 devices:
   - {{id: main, kind: grid_main_meter, zone: prod, interval_s: 900}}
-  - {{id: m-plant, kind: sub_meter, building: plant, interval_s: 900}}
+  - {{id: m-plant, kind: sub_meter, building: plant, enterprise: acme, interval_s: 900}}
   - {{id: m-office, kind: sub_meter, building: office, interval_s: 900}}
-  - {{id: gas-plant, kind: gas_meter, building: plant, interval_s: 900}}
+  - {{id: gas-plant, kind: gas_meter, building: plant, enterprise: acme, interval_s: 900}}
 """
 
 # The known days (Asia/Shanghai): 2025-03-20 (the equinox) and 2025-03-21. The plant draws

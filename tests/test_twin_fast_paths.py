@@ -23,7 +23,7 @@ from parktwin.influx.lineprotocol import format_fields
 from parktwin.park.twin import Retention
 from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
 from twin.indicators.enterprises import financials, park_financials
-from twin.model.counters import NEVER, advance_grouped, advance_once_each
+from twin.model.counters import NEVER, advance_grouped, advance_once_each, series_steps
 from twin.model.inputs import parse_monthly_inputs
 from twin.model.ledger import Ledger, oldest_kept
 from twin.model.topology import Flow, Level
@@ -365,3 +365,25 @@ def test_misbehaving_counters_count_the_same_batched_or_one_by_one(seed: int, ch
     assert one.state.counters.drops == batched.state.counters.drops
     assert one.state.counters.events == batched.state.counters.events
     assert one.state.stats == batched.state.stats
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31))
+def test_a_counter_series_counts_step_by_step_as_the_twin_does(seed: int) -> None:
+    """``series_steps`` (what-if's reading of stored history) gives each hour the amount the
+    twin's ledger holds for it, drops, zeros and wraps included."""
+    from parktwin.park.loader import parse_park
+
+    park = parse_park(counter_park_text(1))
+    values = misbehaving_counter(np.random.default_rng(seed), 30)
+    twin = Twin(park)
+    hour = 3_600_000
+    start = 1_709_568_000_000  # 2024-03-05 00:00 Asia/Shanghai
+    for i, v in enumerate(values):
+        twin.ingest([Reading("m0", start + i * hour, {"energy_kwh": v})])
+    flow = twin.topology.flow_keys.index("m0|energy_kwh")
+    ledger = twin.state.ledger.periods[Granularity.HOUR]
+    by_twin = [ledger.get(start + i * hour, np.zeros(flow + 1))[flow] for i in range(29)]
+    channel = int(twin.topology.flow_channel[flow])
+    steps = series_steps(np.asarray(values), twin.counter_rules, channel)
+    assert np.allclose(steps, by_twin, rtol=0, atol=1e-9)

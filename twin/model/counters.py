@@ -467,3 +467,35 @@ def channel_rules(
         modulus=np.asarray([math.nan if m is None else m for m in modulus])[take],
         window=np.asarray([t.rollover_window_pct / 100 for t in per_device])[take],
     )
+
+
+def series_steps(values: Floats, rules: ChannelRules, channel: int) -> Floats:
+    """The consumption of each step of one counter's readings, in time order (one amount per
+    consecutive pair), by the twin's rules: ``CounterBook.take`` from a fresh book. A drop's
+    first low reading counts in its own step, as the twin counts it."""
+    steps = np.diff(values)
+    if not len(steps) or (steps >= 0).all():  # the usual series: every step is its amount
+        return steps
+    channels = len(rules.jitter_fraction)
+    book = CounterBook(np.zeros(channels))
+    keys, devices = ["|"] * channels, np.zeros(channels, dtype=np.int64)
+    amounts = np.zeros(len(steps))
+    extra: list[Interval] = []
+    tally = Tally()
+    book.take(channel, NEVER, 0, float(values[0]), 0.0, rules, extra, tally, keys, devices)
+    for i in range(1, len(values)):
+        amounts[i - 1] = book.take(
+            channel,
+            i - 1,
+            i,
+            float(values[i]),
+            float(values[i - 1]),
+            rules,
+            extra,
+            tally,
+            keys,
+            devices,
+        )
+    for interval in extra:  # the step of each drop: from its last high reading to its first low
+        amounts[interval.t1_ms - 1] += interval.amount
+    return amounts
