@@ -458,7 +458,12 @@ def channel_rules(
     settings: CounterSettings, devices: list[tuple[str, DeviceKind]], channel_device: Ints
 ) -> ChannelRules:
     """Each channel's tolerances, from the park file's ``counters:`` section."""
-    per_device = [settings.for_device(device_id, kind) for device_id, kind in devices]
+    # Worked out once per kind; only devices with an entry of their own are merged apart.
+    per_kind = {kind: settings.for_device("", kind) for kind in {kind for _, kind in devices}}
+    per_device = [
+        settings.for_device(device_id, kind) if device_id in settings.devices else per_kind[kind]
+        for device_id, kind in devices
+    ]
     modulus = [t.modulus() for t in per_device]
     take = channel_device
     return ChannelRules(
