@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from collectors.sparkplug.host import SparkplugHost
-from collectors.sparkplug.payload import payload_class
+from collectors.sparkplug.schema import payload_class
 from parktwin.contract import payload as contract_payload
 from parktwin.contract import topics
 from parktwin.contract.reading import Reading

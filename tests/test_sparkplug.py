@@ -13,15 +13,16 @@ from typing import Any
 import pysparkplug as spb
 import pytest
 from conftest import InfluxDatabase, Mosquitto
-from google.protobuf import descriptor_pb2
-from grpc_tools import protoc
+from google.protobuf import json_format
 from helpers import collect_dead_letters, collector_settings, running, wait_until
 from prometheus_client import CollectorRegistry
+from pysparkplug._protobuf import sparkplug_b_pb2 as pysparkplug_pb2
 
 from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from collectors.sparkplug.host import SparkplugHost
-from collectors.sparkplug.payload import decode_payload, metric_number
+from collectors.sparkplug.payload import NUMERIC, decode_payload, metric_number, rebirth_command
+from collectors.sparkplug.schema import payload_class
 from parktwin.config import load_settings
 from parktwin.contract.reading import Reading
 from parktwin.metrics import render
@@ -242,19 +243,123 @@ def test_signed_integers_come_back_from_twos_complement() -> None:
     assert metric_number(metric, 3) == -5.0
 
 
-def test_the_shipped_schema_is_the_official_proto_compiled(tmp_path: Path) -> None:
-    here = Path(__file__).parent.parent / "collectors" / "sparkplug"
-    out = tmp_path / "compiled.desc"
-    assert (
-        protoc.main(["protoc", f"-I{here}", f"--descriptor_set_out={out}", "sparkplug_b.proto"])
-        == 0
+def field_shape(field: Any) -> tuple[Any, ...]:
+    """What a field is on the wire and to the decoder: number, type, repeated, presence, oneof."""
+    oneof = field.containing_oneof.name if field.containing_oneof else None
+    # protobuf 7 has is_repeated only; older releases (pyproject allows >=5.28) have label.
+    repeated = getattr(field, "is_repeated", None)
+    if repeated is None:
+        repeated = field.label == field.LABEL_REPEATED
+    return (field.number, field.type, repeated, field.has_presence, field.is_packed, oneof)
+
+
+def test_our_schema_declares_every_field_as_pysparkplug_does() -> None:
+    """Our schema (written from the specification) against pysparkplug's generated descriptor,
+    read here only: every field of Payload, Metric and the nested types they reach."""
+    seen: dict[str, str] = {}  # our message types by the path that first reached them
+
+    def compare(ours: Any, theirs: Any, path: str) -> None:
+        seen[ours.full_name] = path
+        assert sorted(ours.fields_by_name) == sorted(theirs.fields_by_name), path
+        assert list(ours.extension_ranges) == list(theirs.extension_ranges), path
+        for field in ours.fields:
+            other = theirs.fields_by_name[field.name]
+            assert field_shape(field) == field_shape(other), f"{path}.{field.name}"
+            if field.message_type is not None and field.message_type.full_name not in seen:
+                compare(field.message_type, other.message_type, f"{path}.{field.name}")
+
+    ours, theirs = payload_class().DESCRIPTOR, pysparkplug_pb2.Payload.DESCRIPTOR
+    compare(ours, theirs, "Payload")
+    reached = {name.removeprefix("parktwin.sparkplug.Payload.") for name in seen}
+    assert {
+        "parktwin.sparkplug.Payload",
+        "Metric",
+        "MetaData",
+        "PropertySet",
+        "PropertyValue",
+        "PropertySetList",
+        "DataSet",
+        "DataSet.Row",
+        "DataSet.DataSetValue",
+        "Template",
+        "Template.Parameter",
+    } <= reached
+    assert ours.full_name == "parktwin.sparkplug.Payload"  # our own, in a pool of its own
+
+
+def same_as_pysparkplug(data: bytes) -> Any:
+    """Our decoding of ``data``, checked field for field against pysparkplug's own parser."""
+    message = decode_payload(data)
+    theirs = pysparkplug_pb2.Payload.FromString(data)
+    assert json_format.MessageToDict(message) == json_format.MessageToDict(theirs)
+    assert message.SerializeToString() == data  # nothing left over as an unknown field
+    return message
+
+
+NUMBERS = [
+    (spb.DataType.INT8, [-128, -1, 0, 127]),
+    (spb.DataType.INT16, [-32_768, -5, 32_767]),
+    (spb.DataType.INT32, [-(2**31), -5, 2**31 - 1]),
+    (spb.DataType.INT64, [-(2**63), -5, 2**63 - 1]),
+    (spb.DataType.UINT8, [0, 255]),
+    (spb.DataType.UINT16, [0, 65_535]),
+    (spb.DataType.UINT32, [0, 2**32 - 1]),
+    (spb.DataType.UINT64, [0, 2**53, 2**64 - 1]),
+    (spb.DataType.FLOAT, [-1.5, 0.0, 1500.0]),
+    (spb.DataType.DOUBLE, [-0.1, 0.0, 100.4, 1e300]),
+]
+
+
+def test_every_numeric_type_pysparkplug_encodes_decodes_to_its_value() -> None:
+    assert {int(datatype) for datatype, _ in NUMBERS} == NUMERIC
+    metrics = [
+        spb.Metric(T0 + i, f"{datatype.name}/{j}", datatype, value=value, alias=100 * i + j)
+        for i, (datatype, values) in enumerate(NUMBERS)
+        for j, value in enumerate(values)
+    ]
+    for kind in (spb.NBirth, spb.DBirth):
+        message = same_as_pysparkplug(kind(timestamp=T0, seq=0, metrics=tuple(metrics)).encode())
+        assert (message.timestamp, message.seq) == (T0, 0)
+        assert len(message.metrics) == len(metrics)
+        for sent, got in zip(metrics, message.metrics, strict=True):
+            assert (got.name, got.alias, got.timestamp) == (sent.name, sent.alias, sent.timestamp)
+            assert got.datatype == sent.datatype
+            assert metric_number(got, got.datatype) == float(sent.value), sent.name
+    # A null metric and a string are not numbers.
+    null = spb.Metric(T0, "n", spb.DataType.DOUBLE, value=None, is_null=True)
+    text = spb.Metric(T0, "s", spb.DataType.STRING, value="on")
+    got = same_as_pysparkplug(spb.NBirth(T0, 0, (null, text)).encode()).metrics
+    assert [metric_number(m, m.datatype) for m in got] == [None, None]
+
+
+def test_data_by_alias_and_deaths_decode_as_pysparkplug_encodes_them() -> None:
+    data = same_as_pysparkplug(device_data(7, T0 + 60_000, 100.4, -2250.0))
+    assert (data.timestamp, data.seq) == (T0 + 60_000, 7)
+    energy, power = data.metrics
+    assert not energy.name and not energy.datatype  # the birth names them and gives their type
+    assert (energy.alias, metric_number(energy, spb.DataType.DOUBLE)) == (ENERGY, 100.4)
+    assert (power.alias, metric_number(power, spb.DataType.FLOAT)) == (POWER, -2250.0)
+    bd = spb.Metric(timestamp=None, name="bdSeq", datatype=spb.DataType.UINT64, value=200)
+    (death_bd,) = same_as_pysparkplug(spb.NDeath(None, bd).encode()).metrics
+    assert (death_bd.name, metric_number(death_bd, death_bd.datatype)) == ("bdSeq", 200.0)
+    assert not death_bd.HasField("timestamp")
+    device_death = same_as_pysparkplug(spb.DDeath(T0 + 90_000, 3).encode())
+    assert (device_death.timestamp, device_death.seq, len(device_death.metrics)) == (
+        T0 + 90_000,
+        3,
+        0,
     )
 
-    def messages(data: bytes) -> Any:
-        (file,) = descriptor_pb2.FileDescriptorSet.FromString(data).file
-        return file.package, list(file.message_type), list(file.enum_type)
 
-    assert messages((here / "sparkplug_b.desc").read_bytes()) == messages(out.read_bytes())
+def test_our_rebirth_command_is_what_pysparkplug_reads() -> None:
+    command = spb.NCmd.decode(rebirth_command(T0))
+    assert command.timestamp == T0
+    ((metric),) = command.metrics
+    assert (metric.name, metric.datatype, metric.value) == (
+        "Node Control/Rebirth",
+        spb.DataType.BOOLEAN,
+        True,
+    )
 
 
 def test_the_park_file_names_what_is_wrong_in_the_sparkplug_section() -> None:

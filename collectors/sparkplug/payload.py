@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
+from collectors.sparkplug.schema import payload_class
 from parktwin.contract.reading import PayloadError
 
-PAYLOAD = "org.eclipse.tahu.protobuf.Payload"
 REBIRTH_METRIC = "Node Control/Rebirth"  # Sparkplug 3.0: a Boolean written true in an NCMD
 BOOLEAN = 11
 
-# Sparkplug data types (sparkplug_b.proto, DataType) whose values are numbers, and the width of
-# the signed ones: Sparkplug 3.0 carries signed integers as two's complement in unsigned fields.
+# Sparkplug data types (Sparkplug 3.0, the payload chapter's DataType) whose values are numbers,
+# and the width of the signed ones: Sparkplug 3.0 carries signed integers as two's complement in
+# unsigned fields.
 SIGNED_BITS = {1: 8, 2: 16, 3: 32, 4: 64}
 UNSIGNED = {5, 6, 7, 8}
 FLOATS = {9, 10}
 NUMERIC = set(SIGNED_BITS) | UNSIGNED | FLOATS
-
-
-@cache
-def payload_class() -> Any:
-    """The generated message class of ``Payload``, from the compiled schema shipped here."""
-    data = files(__package__).joinpath("sparkplug_b.desc").read_bytes()
-    pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(data).file:
-        pool.Add(file)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(PAYLOAD))
 
 
 def decode_payload(data: bytes) -> Any:
