@@ -266,19 +266,42 @@ def carbon(
     )
 
 
+def listed(found: list[str], breached: str, clear: str) -> Condition:
+    """A condition on the devices ``found`` at fault in one place, the first ten named."""
+    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    return Condition(
+        breach=bool(found),
+        clear=not found,
+        value=float(len(found)),
+        limit=0.0,
+        unit="devices",
+        summary=f"{breached}: {shown}" if found else clear,
+    )
+
+
 def silence(
     name: str, devices: list[str], lookup: SnapshotLookup, bad: frozenset[str]
 ) -> Condition:
     """Meters of one place that are stale or offline at the watermark."""
     silent = [d for d in devices if lookup.status(d) in bad]
-    shown = ", ".join(silent[:10]) + (f" and {len(silent) - 10} more" if len(silent) > 10 else "")
-    return Condition(
-        breach=bool(silent),
-        clear=not silent,
-        value=float(len(silent)),
-        limit=0.0,
-        unit="devices",
-        summary=f"{len(silent)} of {len(devices)} meters silent in {name}: {shown}"
-        if silent
-        else f"all {len(devices)} meters of {name} report again",
+    return listed(
+        silent,
+        f"{len(silent)} of {len(devices)} meters silent in {name}",
+        f"all {len(devices)} meters of {name} report again",
+    )
+
+
+def counter_reset(name: str, devices: list[str], lookup: SnapshotLookup, hold_ms: int) -> Condition:
+    """Meters of one place with an unconfirmed counter reset in the last ``hold_ms``."""
+    resets = lookup.unconfirmed_resets(lookup.t_ms - hold_ms)
+    found = [
+        f"{d} ({resets[d].quantity} {resets[d].before:g} -> {resets[d].after:g})"
+        for d in devices
+        if d in resets
+    ]
+    return listed(
+        found,
+        f"{len(found)} meters of {name} restarted from a low value, counted from zero "
+        "(record a meter_replaced input if they were swapped)",
+        f"no unconfirmed counter resets in {name}",
     )

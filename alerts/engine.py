@@ -28,6 +28,7 @@ from parktwin.park.alerts import (
     CarbonRule,
     ContractDemandRule,
     CostBudgetRule,
+    CounterResetRule,
     DemandRule,
     Rule,
     SilenceRule,
@@ -45,7 +46,7 @@ class AlertMeta:
     """What one alert is: its name (the ``rule`` tag), kind, severity, place and timing."""
 
     name: str
-    kind: str  # demand, budget, budget_forecast, waste, carbon, device_silence
+    kind: str  # demand, budget, budget_forecast, waste, carbon, device_silence, counter_reset
     severity: str
     place: str  # park, building:ID, zone:ID, enterprise:ID
     for_ms: int
@@ -171,6 +172,8 @@ class AlertEngine:
             self._add_waste(rule)
         elif isinstance(rule, CarbonRule):
             self._add_carbon(rule)
+        elif isinstance(rule, CounterResetRule):
+            self._add_counter_reset(rule)
         else:
             self._add_silence(rule)
 
@@ -287,7 +290,8 @@ class AlertEngine:
 
         self._add(self._watch(rule, rule.id, "carbon", rule.severity, "park"), evaluate)
 
-    def _add_silence(self, rule: SilenceRule) -> None:
+    def _device_groups(self, rule: SilenceRule | CounterResetRule) -> dict[str, list[str]]:
+        """The rule's devices by building (or zone, for devices outside buildings)."""
         chosen = set(rule.devices)
         kinds = set(rule.kinds)
         groups: dict[str, list[str]] = {}
@@ -299,6 +303,16 @@ class AlertEngine:
                     else f"zone:{self.park.device_zone(device)}"
                 )
                 groups.setdefault(place, []).append(device.id)
+        return groups
+
+    def _add_counter_reset(self, rule: CounterResetRule) -> None:
+        hold_ms = int(rule.hold_s * 1000)
+        for place, devices in self._device_groups(rule).items():
+            evaluate = partial(_counter_reset, place_name(self.park, place), devices, hold_ms)
+            self._add(self._watch(rule, rule.id, "counter_reset", rule.severity, place), evaluate)
+
+    def _add_silence(self, rule: SilenceRule) -> None:
+        groups = self._device_groups(rule)
         bad = frozenset({"offline"} if rule.status == "offline" else {"stale", "offline"})
         for place, devices in groups.items():
             evaluate = partial(_silence, place_name(self.park, place), devices, bad)
@@ -412,6 +426,12 @@ def _silence(
     name: str, devices: list[str], bad: frozenset[str], lookup: SnapshotLookup, state: EngineState
 ) -> Condition:
     return conditions.silence(name, devices, lookup, bad)
+
+
+def _counter_reset(
+    name: str, devices: list[str], hold_ms: int, lookup: SnapshotLookup, state: EngineState
+) -> Condition:
+    return conditions.counter_reset(name, devices, lookup, hold_ms)
 
 
 def _resized(track: CumulativeTrack | None, keep_ms: int) -> CumulativeTrack:

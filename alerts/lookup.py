@@ -8,6 +8,7 @@ from typing import Any
 
 from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
+from twin.model.counters import CounterEvent
 from twin.state.snapshot import PeriodReport, PlaceTotals, TwinSnapshot
 
 LEVEL_LISTS = {"building": "buildings", "zone": "zones", "enterprise": "enterprises"}
@@ -70,6 +71,14 @@ class SnapshotLookup:
             rows = occupancy.buildings if occupancy is not None else []
             self._persons = {row.building: row.persons for row in rows}
         return self._persons.get(building_id)
+
+    def unconfirmed_resets(self, since_ms: int) -> dict[str, CounterEvent]:
+        """Per device, its latest counter reset since ``since_ms`` that nothing explains."""
+        return {
+            e.device: e
+            for e in self.snapshot.counter_events
+            if e.kind == "reset" and not e.confirmed and e.at_ms >= since_ms
+        }
 
 
 def place_name(park: Park, place: str) -> str:

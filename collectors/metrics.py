@@ -31,6 +31,11 @@ class CollectorMetrics(Collector):
             "readings_refused_by_database": (s.readings_refused_by_database, "refused by db"),
             "write_failures": (s.write_failures, "failed database writes"),
             "mqtt_reconnects": (s.reconnects, "MQTT reconnections"),
+            "sparkplug_rebirths_requested": (
+                s.sparkplug_rebirths_requested,
+                "Sparkplug rebirth requests sent (data before birth, seq gaps, unknown aliases)",
+            ),
+            "sparkplug_seq_gaps": (s.sparkplug_seq_gaps, "Sparkplug messages out of sequence"),
         }
         yield from counter_families("parktwin_collector", counters)
         rejected = CounterMetricFamily(

@@ -1,8 +1,9 @@
-"""Which decoder a message goes to: the contract's own (parks/{park}/devices/+/telemetry) or
-the park file's mappings (any other subscribed topic). Both give readings that then pass the
-same checks (parktwin.validation.check_reading), so a mapped reading is stored, tagged,
-dead-lettered and counted exactly like a native one. The collectors and the twin route
-through the same class, so both accept exactly the same readings."""
+"""Which decoder a message goes to: the contract's own (parks/{park}/devices/+/telemetry),
+Sparkplug B (spBv1.0/<group>/..., the park file's ``sparkplug:``) or the park file's mappings
+(any other subscribed topic). All give readings that then pass the same checks
+(parktwin.validation.check_reading), so a mapped reading is stored, tagged, dead-lettered and
+counted exactly like a native one. The collectors and the twin route through the same class,
+so both accept exactly the same readings."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import logging
 
 from collectors.mapping.compiled import compile_mappings
 from collectors.mapping.engine import MappingEngine
+from collectors.sparkplug.host import SparkplugHost
 from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError, Reading
+from parktwin.decoding import SessionEvents
 from parktwin.park.model import Park
 from parktwin.validation import Limits, check_reading, validate_message
 
@@ -28,6 +31,8 @@ class MessageRouter:
         self._own_prefix = f"{topics.ROOT}/{park.park.id}/"
         mappings = compile_mappings(park)  # MappingError: check-config names file and line
         self.engine = MappingEngine(mappings) if mappings else None
+        self.sparkplug = SparkplugHost(park, limits) if park.sparkplug else None
+        self._events: SessionEvents | None = None
 
     def subscriptions(self, shared_group: str | None = None) -> list[str]:
         """The native telemetry filter and every mapped topic filter, shared if asked."""
@@ -45,7 +50,9 @@ class MessageRouter:
                 if j != i
             )
         ]
-        return [topics.shared(f, shared_group) if shared_group else f for f in kept]
+        shared = [topics.shared(f, shared_group) if shared_group else f for f in kept]
+        # Sparkplug groups are never shared: a host must see every birth of a node.
+        return shared + (self.sparkplug.subscriptions() if self.sparkplug is not None else [])
 
     def readings(
         self, topic: str, payload: bytes, arrival_ms: int, refused: list[PayloadError]
@@ -54,6 +61,9 @@ class MessageRouter:
 
         Values or readings of a mapped message refused one by one are appended to ``refused``.
         """
+        sparkplug = self.sparkplug
+        if sparkplug is not None and topic.startswith(sparkplug.prefix):
+            return self._sparkplug(sparkplug, topic, payload, arrival_ms, refused)
         engine = self.engine
         if engine is None or topic.startswith(self._native_prefix):
             return validate_message(self.park, self.limits, topic, payload, arrival_ms)
@@ -85,6 +95,31 @@ class MessageRouter:
             else:
                 accepted.append(reading)
         return accepted
+
+    def session_events(self) -> SessionEvents | None:
+        """Rebirth requests and deaths of the Sparkplug messages since the last call."""
+        events, self._events = self._events, None
+        return events
+
+    def _sparkplug(
+        self,
+        host: SparkplugHost,
+        topic: str,
+        payload: bytes,
+        arrival_ms: int,
+        refused: list[PayloadError],
+    ) -> list[Reading]:
+        outcome = host.handle(topic, payload, arrival_ms)
+        refused.extend(outcome.refused)
+        if outcome.commands or outcome.offline or outcome.seq_gaps:
+            events = self._events
+            if events is None:
+                events = self._events = SessionEvents()
+            events.commands += outcome.commands
+            events.offline += outcome.offline
+            events.rebirths += outcome.rebirths
+            events.seq_gaps += outcome.seq_gaps
+        return outcome.readings
 
 
 def covers(wide: str, narrow: str) -> bool:

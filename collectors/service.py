@@ -153,6 +153,11 @@ class Collector:
                     if sequences is not None:
                         sequences.observe(readings)
                     stats.last_event_ts_ms = readings[-1].ts_ms
+            if (events := self.router.session_events()) is not None:
+                for command_topic, body in events.commands:  # rebirth requests
+                    self.intake.publish_nowait(command_topic, body)
+                stats.sparkplug_rebirths_requested += events.rebirths
+                stats.sparkplug_seq_gaps += events.seq_gaps
             if message.qos > 0:
                 batch.acks.append(message.mid)
             if len(batch.lines) >= batch_lines:

@@ -28,6 +28,8 @@ class CollectorStats:
     # Gaps in the devices' seq: messages the broker dropped (not counted under a shared
     # subscription, where each collector sees only its share of a device's messages).
     sequences: SequenceGaps = field(default_factory=SequenceGaps)
+    sparkplug_rebirths_requested: int = 0  # NCMD Node Control/Rebirth sent
+    sparkplug_seq_gaps: int = 0  # a Sparkplug seq that did not follow the last
 
     @property
     def readings_stored(self) -> int:

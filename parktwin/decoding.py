@@ -7,12 +7,24 @@ that it accepts exactly what the collectors accept without importing them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.park.model import Park
 from parktwin.validation import Limits, validate_message
+
+
+@dataclass
+class SessionEvents:
+    """What a decoder with session state (Sparkplug B) asks of the service besides readings:
+    commands to publish (rebirth requests) and devices declared offline (deaths)."""
+
+    commands: list[tuple[str, bytes]] = field(default_factory=list)  # topic, payload
+    offline: list[tuple[str, int]] = field(default_factory=list)  # device id, event time
+    rebirths: int = 0  # rebirth requests among the commands
+    seq_gaps: int = 0  # messages that did not follow the last of their session
 
 
 class MessageDecoder(Protocol):
@@ -27,6 +39,10 @@ class MessageDecoder(Protocol):
     ) -> list[Reading]:
         """Checked readings of a message; PayloadError if it is refused as a whole, values
         refused one by one appended to ``refused``."""
+        ...
+
+    def session_events(self) -> SessionEvents | None:
+        """The events of the messages decoded since the last call, or None if there were none."""
         ...
 
 
@@ -44,3 +60,6 @@ class NativeDecoder:
         self, topic: str, payload: bytes, arrival_ms: int, refused: list[PayloadError]
     ) -> list[Reading]:
         return validate_message(self.park, self.limits, topic, payload, arrival_ms)
+
+    def session_events(self) -> SessionEvents | None:
+        return None  # the contract's telemetry keeps no session

@@ -261,6 +261,10 @@ TABLE = MappingProxyType(
         "rejected_values": ("Values rejected (out of range)", "被拒数值（超范围）"),
         "duplicate_values": ("Duplicate values", "重复数值"),
         "out_of_order_values": ("Out-of-order values", "乱序数值"),
+        "counter_rollovers": ("Counter rollovers", "计数器满量程回零"),
+        "counter_dropouts": ("Counter dropouts (came back)", "计数器跳零后恢复"),
+        "counter_jitter": ("Counter jitter (small decreases)", "计数器小幅回落"),
+        "meter_replacements": ("Meter replacements recorded", "已登记换表"),
         "alerts_count": ("Alerts", "告警次数"),
         "data_completeness": ("Readings received", "数据完整率"),
         # notes

@@ -176,12 +176,15 @@ enterprises:
   - {id: e_lab, name: LabCo, industry: biotech, land_area_mu: 10, buildings: [b_lab]}
 devices:
   - {id: grid, kind: grid_main_meter, zone: z_prod, interval_s: 3600}
-  - {id: pv, kind: pv_inverter, building: b_fab, capacity_kwp: 500, interval_s: 3600}
-  - {id: bat, kind: battery, building: b_fab, capacity_kwh: 200, interval_s: 3600}
-  - {id: m_fab, kind: sub_meter, building: b_fab, parent: grid, interval_s: 3600}
-  - {id: m_line, kind: sub_meter, building: b_fab, parent: m_fab, interval_s: 3600}
-  - {id: m_lab, kind: sub_meter, building: b_lab, parent: grid, interval_s: 3600}
-  - {id: gas, kind: gas_meter, building: b_fab, interval_s: 3600}
+  - {id: pv, kind: pv_inverter, building: b_fab, enterprise: e_fab, capacity_kwp: 500,
+     interval_s: 3600}
+  - {id: bat, kind: battery, building: b_fab, enterprise: e_fab, capacity_kwh: 200,
+     interval_s: 3600}
+  - {id: m_fab, kind: sub_meter, building: b_fab, enterprise: e_fab, parent: grid, interval_s: 3600}
+  - {id: m_line, kind: sub_meter, building: b_fab, enterprise: e_fab, parent: m_fab,
+     interval_s: 3600}
+  - {id: m_lab, kind: sub_meter, building: b_lab, enterprise: e_lab, parent: grid, interval_s: 3600}
+  - {id: gas, kind: gas_meter, building: b_fab, enterprise: e_fab, interval_s: 3600}
   - {id: occ, kind: occupancy_counter, building: b_fab, interval_s: 21600}
 twin:
   green_power: {"2024-03": {certificates: 0, direct_kwh: 100}}
@@ -1107,9 +1110,9 @@ enterprises:
   - {{id: acme, name: ACME, industry: machinery, land_area_mu: 30, buildings: [plant]}}
 devices:
   - {{id: main, kind: grid_main_meter, zone: prod, interval_s: 900}}
-  - {{id: m-plant, kind: sub_meter, building: plant, interval_s: 900}}
+  - {{id: m-plant, kind: sub_meter, building: plant, enterprise: acme, interval_s: 900}}
   - {{id: m-office, kind: sub_meter, building: office, interval_s: 900}}
-  - {{id: gas-plant, kind: gas_meter, building: plant, interval_s: 900}}
+  - {{id: gas-plant, kind: gas_meter, building: plant, enterprise: acme, interval_s: 900}}
 """
 
 # The known days (Asia/Shanghai): 2025-03-20 (the equinox) and 2025-03-21. The plant draws

@@ -37,7 +37,10 @@ def park_of(n: int) -> str:
         f" occupant_capacity: 10}}"
         for i in range(n)
     )
-    meters = "\n".join(f"  - {{id: m{i:02}, kind: sub_meter, building: b{i:02}}}" for i in range(n))
+    meters = "\n".join(
+        f"  - {{id: m{i:02}, kind: sub_meter, building: b{i:02}, enterprise: e{i:02}}}"
+        for i in range(n)
+    )
     money = "\n".join(
         f"    e{i:02}: {{'2024': {{tax_10k_yuan: {5 + 3 * i}, value_added_10k_yuan: {50 + i * i},"
         f" revenue_10k_yuan: 400, rnd_10k_yuan: {i}}}}}"

@@ -27,10 +27,10 @@ enterprises:
   - {id: e, name: E, industry: x, land_area_mu: 5, buildings: [b]}
 devices:
   - {id: grid, kind: grid_main_meter, zone: z, interval_s: 3600}
-  - {id: pv, kind: pv_inverter, building: b, capacity_kwp: 100, interval_s: 3600}
-  - {id: bat, kind: battery, building: b, capacity_kwh: 100, interval_s: 3600}
-  - {id: gas, kind: gas_meter, building: b, interval_s: 3600}
-  - {id: stack, kind: stack_monitor, building: b, interval_s: 3600}
+  - {id: pv, kind: pv_inverter, building: b, enterprise: e, capacity_kwp: 100, interval_s: 3600}
+  - {id: bat, kind: battery, building: b, enterprise: e, capacity_kwh: 100, interval_s: 3600}
+  - {id: gas, kind: gas_meter, building: b, enterprise: e, interval_s: 3600}
+  - {id: stack, kind: stack_monitor, building: b, enterprise: e, interval_s: 3600}
 """
 
 

@@ -5,7 +5,8 @@ the last reading of each device in every ``resolution_s`` bucket. What-if asks t
 statements (one month at a time, to keep each answer small), reads the answer as columns rather
 than as Reading objects (a year of a 220-device park is millions of readings), and counts it
 with the twin's own rules: only readings later than the channel's last are accepted, a counter's
-step is its consumption, a drop is a meter reset counted from zero (``counter_delta``), values
+step is its consumption, a decrease is read as the twin reads it (jitter, dropout, rollover or
+reset: ``twin.model.counters.series_steps``, with the park file's ``counters:`` tolerances), values
 outside a quantity's valid range are refused, and an amount between two readings is split over
 the steps it spans in proportion to time (``parktwin.periods.split``), at the park's local
 hour boundaries. The result is each flow's amount in each step of the window.
@@ -25,7 +26,7 @@ from parktwin.contract.quantities import KINDS
 from parktwin.influx.influxql import Series, query
 from parktwin.park.model import Park
 from parktwin.periods import MS_PER_HOUR, Calendar, Granularity, split
-from twin.model.counters import counter_delta
+from twin.model.counters import ChannelRules, channel_rules, series_steps
 from twin.model.topology import FLOW_OF, Flow, Topology
 from twin.service.history import history_statements
 
@@ -105,7 +106,11 @@ def channel_columns(
 
 
 def count_steps(
-    columns: dict[int, list[tuple[Ints, Floats]]], flows: int, bounds: Ints
+    columns: dict[int, list[tuple[Ints, Floats]]],
+    flows: int,
+    bounds: Ints,
+    rules: ChannelRules,
+    flow_channel: Ints,
 ) -> tuple[Floats, npt.NDArray[np.bool_]]:
     """Each flow's consumption per step, with the twin's rules (see the module's docstring)."""
     steps = len(bounds) - 1
@@ -122,7 +127,7 @@ def count_steps(
         times, values = times[keep], values[keep]
         if len(times) < 2:
             continue
-        delta, _ = counter_delta(values[1:], values[:-1])
+        delta = series_steps(values, rules, int(flow_channel[flow]))
         pieces = split(wide, times[:-1], times[1:], delta)
         step = pieces.period - 1  # the first and the last of ``wide`` are outside the window
         inside = (step >= 0) & (step < steps)
@@ -171,5 +176,10 @@ async def load_steps(
                 readings += 2 * sum(len(s.values) for s in series)
                 for flow, parts in channel_columns(series, topology, resolution_s).items():
                     columns.setdefault(flow, []).extend(parts)
-    amounts, read = count_steps(columns, len(topology.flow_keys), bounds)
+    rules = channel_rules(
+        park.counters, [(d.id, d.kind) for d in park.devices], topology.channel_device
+    )
+    amounts, read = count_steps(
+        columns, len(topology.flow_keys), bounds, rules, topology.flow_channel
+    )
     return StepFlows(bounds, amounts, read, readings)

@@ -189,6 +189,19 @@ class SilenceRule(RuleBase):
     clear_for_s: Seconds = 0.0
 
 
+class CounterResetRule(RuleBase):
+    """Meters whose counter restarted from a low value that nothing explains (no register
+    rollover, no ``meter_replaced`` input): counted from zero, to be confirmed by an operator.
+    One alert per building (or zone) lists them; it resolves once a ``meter_replaced`` input
+    explains each reset, or ``hold_s`` of event time after the last one."""
+
+    kind: Literal["counter_reset"]
+    devices: list[Id] = Field(default_factory=list)  # empty: every device of ``kinds``
+    kinds: list[DeviceKind] = Field(default_factory=lambda: list(METER_KINDS))
+    hold_s: float = Field(default=7 * 86400.0, gt=0)  # assumed: a week to confirm
+    clear_for_s: Seconds = 0.0
+
+
 Rule = Annotated[
     DemandRule
     | BudgetRule
@@ -196,7 +209,8 @@ Rule = Annotated[
     | ContractDemandRule
     | WasteRule
     | CarbonRule
-    | SilenceRule,
+    | SilenceRule
+    | CounterResetRule,
     Field(discriminator="kind"),
 ]
 

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from parktwin.contract.quantities import KINDS, DeviceKind, Medium
 from parktwin.park.alerts import AlertSettings
+from parktwin.park.counters import CounterSettings
 from parktwin.park.mappings import Mapping
+from parktwin.park.sparkplug import SparkplugGroup
 from parktwin.park.tariffs import Tariffs
 from parktwin.park.twin import TwinSettings
 
@@ -141,6 +143,8 @@ class Park(Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     mappings: list[Mapping] = Field(default_factory=list)  # real devices' messages, mappings.py
     tariffs: Tariffs | None = None  # none: the twin reports no cost
+    counters: CounterSettings = Field(default_factory=CounterSettings)
+    sparkplug: list[SparkplugGroup] = Field(default_factory=list)  # Sparkplug B devices
 
     @cached_property
     def devices_by_id(self) -> dict[str, Device]:

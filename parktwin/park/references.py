@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from parktwin.contract.quantities import DeviceKind
+from parktwin.contract.quantities import KINDS, QUANTITIES, DeviceKind
 from parktwin.park.alerts import split_place
 from parktwin.park.model import Park
 from parktwin.park.tariff_checks import tariff_errors
@@ -72,6 +72,10 @@ def reference_errors(park: Park) -> list[tuple[Path, str]]:
             errors.append((("devices", i, "capacity_kwh"), "a battery needs capacity_kwh"))
     if mains == 0:
         errors.append((("devices",), "the park needs at least one grid_main_meter"))
+    for device_id in park.counters.devices:
+        if device_id not in devices:
+            errors.append((("counters", "devices", device_id), f"unknown device {device_id!r}"))
+    errors.extend(_sparkplug_errors(park))
     errors.extend(alert_reference_errors(park))
     for i, mapping in enumerate(park.mappings):
         for key, device_id in (mapping.devices or {}).items():
@@ -104,3 +108,22 @@ def _alert_reference_errors(park: Park) -> Iterator[tuple[Path, str]]:
         for j, device in enumerate(getattr(rule, "devices", [])):
             if device not in park.devices_by_id:
                 yield (*path, "devices", j), f"unknown device {device!r}"
+
+
+def _sparkplug_errors(park: Park) -> Iterator[tuple[Path, str]]:
+    """Devices and quantities the ``sparkplug:`` section names, and identities named twice."""
+    seen: set[tuple[str, str]] = set()
+    for i, group in enumerate(park.sparkplug):
+        for identity, device_id in group.devices.items():
+            path: Path = ("sparkplug", i, "devices", identity)
+            device = park.devices_by_id.get(device_id)
+            if device is None:
+                yield path, f"unknown device {device_id!r}"
+            elif not set(group.values) & KINDS[device.kind].quantities:
+                yield path, f"{device_id} ({device.kind.value}) reports none of the values"
+            if (group.group, identity) in seen:
+                yield path, f"{identity!r} of group {group.group!r} is mapped twice"
+            seen.add((group.group, identity))
+        for quantity in group.values:
+            if quantity not in QUANTITIES:
+                yield ("sparkplug", i, "values", quantity), f"unknown quantity {quantity!r}"

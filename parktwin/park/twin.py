@@ -198,6 +198,9 @@ class StatusThresholds(Section):
 class OccupancyRules(Section):
     # An hour whose mean occupancy is below this counts as "empty" for wasted-energy figures.
     empty_below_persons: NonNegative = 0.5
+    # An hour's occupancy is known when the people counters were read (within their stale
+    # limit) for at least this share of it; other hours are unknown, never empty. Assumed.
+    min_known_pct: float = Field(default=50.0, gt=0, le=100)
 
 
 class Retention(Section):

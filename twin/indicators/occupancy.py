@@ -18,11 +18,25 @@ Floats = npt.NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True)
 class HourTotals:
-    """The hours of the day so far: each one's elapsed length, people and electricity."""
+    """The hours of the day so far: each one's elapsed length, people and electricity, and how
+    long the people counters' readings were known in it."""
 
     elapsed_h: list[float]
     person_hours: Floats  # shape (hours, buildings)
     electricity_kwh: Floats  # shape (hours, buildings)
+    known_h: Floats  # shape (hours, buildings): summed over each building's people counters
+
+
+@dataclass(frozen=True, slots=True)
+class DaySoFar:
+    """Per building, the day so far: what was measured, what was empty, what is unknown."""
+
+    person_hours: Floats
+    electricity_kwh: Floats
+    known_electricity_kwh: Floats  # used in hours whose occupancy is known
+    empty_electricity_kwh: Floats
+    empty_hours: npt.NDArray[np.int64]
+    unknown_hours: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +48,12 @@ class BuildingOccupancy:
     utilisation_pct: float | None
     person_hours_day: float
     electricity_kwh_day: float
-    kwh_per_person_hour: float | None  # ratio of the day's sums
+    kwh_per_person_hour: float | None  # ratio of the day's sums, over hours of known occupancy
     empty_hours_day: int
     empty_electricity_kwh_day: float  # used in hours whose mean occupancy was about zero
+    # Hours whose occupancy is unknown (people counters silent beyond their stale limit for
+    # more than half of the hour): neither empty nor occupied, left out of the two figures above.
+    unknown_hours_day: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +77,44 @@ class OccupancyReport:
 
 
 def day_so_far(
-    hours: HourTotals, empty_below_persons: float
-) -> tuple[Floats, Floats, Floats, npt.NDArray[np.int64]]:
-    """Per building: person-hours and kWh of the day, and kWh and hours of its empty hours."""
+    hours: HourTotals,
+    empty_below_persons: float,
+    counters: npt.NDArray[np.int64],
+    min_known_fraction: float,
+) -> DaySoFar:
+    """Per building: the day's person-hours and kWh, and kWh and hours of its empty hours.
+
+    An hour is known when the building's ``counters`` people counters were read (within their
+    stale limit) for at least ``min_known_fraction`` of it; its mean occupancy is taken over
+    that known time. Other hours are unknown: never empty, and left out of the kWh per
+    person-hour.
+    """
     n = hours.person_hours.shape[1]
     person_h = np.zeros(n)
     electricity = np.zeros(n)
+    known_kwh = np.zeros(n)
     empty_kwh = np.zeros(n)
     empty_hours = np.zeros(n, dtype=np.int64)
-    for elapsed_h, people, kwh in zip(
-        hours.elapsed_h, hours.person_hours, hours.electricity_kwh, strict=True
+    unknown_hours = np.zeros(n, dtype=np.int64)
+    installed = counters > 0
+    for elapsed_h, people, kwh, known_h in zip(
+        hours.elapsed_h, hours.person_hours, hours.electricity_kwh, hours.known_h, strict=True
     ):
         person_h += people
         electricity += kwh
-        if elapsed_h > 0:
-            empty = people / elapsed_h < empty_below_persons
-            empty_kwh += np.where(empty, kwh, 0.0)
-            empty_hours += empty
-    return person_h, electricity, empty_kwh, empty_hours
+        if elapsed_h <= 0:
+            continue
+        # Known time as a share of the hour, each counter's own hours averaged.
+        observed_h = known_h / np.maximum(counters, 1)
+        known = installed & (observed_h >= min_known_fraction * elapsed_h)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(known, people / observed_h, np.inf)
+        empty = known & (mean < empty_below_persons)
+        known_kwh += np.where(known, kwh, 0.0)
+        empty_kwh += np.where(empty, kwh, 0.0)
+        empty_hours += empty
+        unknown_hours += installed & ~known
+    return DaySoFar(person_h, electricity, known_kwh, empty_kwh, empty_hours, unknown_hours)
 
 
 def ratios_or_none(
@@ -92,19 +129,20 @@ def ratios_or_none(
 
 def occupancy_report(
     topology: Topology,
-    day: str,
+    day_label: str,
     persons_now: Floats,
     counters_installed: npt.NDArray[np.int64],
     counters_online: npt.NDArray[np.int64],
     hours: HourTotals,
     empty_below_persons: float,
+    min_known_fraction: float,
 ) -> OccupancyReport:
     """Per-building occupancy of the day so far; arrays are indexed like ``park.buildings``.
 
     ``persons_now[b]`` sums the latest value of building b's online people counters
     (``counters_online[b]`` of them). Buildings without a counter are never called empty.
     """
-    person_h, electricity, empty_kwh, empty_hours = day_so_far(hours, empty_below_persons)
+    day = day_so_far(hours, empty_below_persons, counters_installed, min_known_fraction)
     has_counter = counters_installed > 0
     online = counters_online > 0
     capacity = np.asarray(topology.building_capacity, dtype=np.float64)
@@ -118,11 +156,12 @@ def occupancy_report(
             topology.building_capacity,
             persons,
             utilisation,
-            person_h.tolist(),
-            electricity.tolist(),
-            ratios_or_none(electricity, person_h),
-            np.where(has_counter, empty_hours, 0).tolist(),
-            np.where(has_counter, empty_kwh, 0.0).tolist(),
+            day.person_hours.tolist(),
+            day.electricity_kwh.tolist(),
+            ratios_or_none(day.known_electricity_kwh, day.person_hours),
+            np.where(has_counter, day.empty_hours, 0).tolist(),
+            np.where(has_counter, day.empty_electricity_kwh, 0.0).tolist(),
+            day.unknown_hours.tolist(),
         ],
     )
     present = [0.0 if p is None else p for p in persons]
@@ -132,7 +171,7 @@ def occupancy_report(
     work_capacity = sum(compress(topology.building_capacity, workplace))
     home_capacity = sum(compress(topology.building_capacity, housing))
     return OccupancyReport(
-        day=day,
+        day=day_label,
         buildings=rows,
         jobs_housing=JobsHousing(
             workers_present=workers,

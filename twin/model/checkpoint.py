@@ -16,7 +16,7 @@ import orjson
 
 from parktwin.periods import Granularity
 from twin.model.costs import CostLedger, CostPlan
-from twin.model.counters import NEVER
+from twin.model.counters import NEVER, CounterEvent, Drop, Replacement
 from twin.model.inputs import MonthlyInputs
 from twin.model.live import IngestStats, LiveState
 from twin.model.topology import Topology
@@ -33,7 +33,10 @@ def encode(
 ) -> bytes:
     """The live state as JSON bytes."""
     seen = np.flatnonzero(state.last_ts != NEVER)
-    devices = np.flatnonzero((state.last_seen_ms != NEVER) | (state.resets > 0))
+    book = state.counters
+    devices = np.flatnonzero(
+        (state.last_seen_ms != NEVER) | (state.resets > 0) | (state.offline_ms != NEVER)
+    )
     document: dict[str, Any] = {
         "format": FORMAT,
         "park": park_id,
@@ -43,6 +46,16 @@ def encode(
             "keys": [topology.channel_keys[i] for i in seen],
             "ts_ms": state.last_ts[seen].tolist(),
             "value": state.last_value[seen].tolist(),
+            "mark": state.counters.mark[seen].tolist(),
+        },
+        "counters": {
+            "drops": {topology.channel_keys[c]: asdict(d) for c, d in book.drops.items()},
+            "queued": {
+                topology.channel_keys[c]: [asdict(r) for r in queue]
+                for c, queue in book.queued.items()
+            },
+            "applied": sorted(book.applied),
+            "events": [asdict(e) for e in book.events],
         },
         "devices": {
             "ids": [topology.device_ids[i] for i in devices],
@@ -50,6 +63,7 @@ def encode(
                 None if t == NEVER else t for t in state.last_seen_ms[devices].tolist()
             ],
             "resets": state.resets[devices].tolist(),
+            "offline_ms": [None if t == NEVER else t for t in state.offline_ms[devices].tolist()],
         },
         "flows": topology.flow_keys,
         "ledger": {
@@ -98,18 +112,35 @@ def decode(
     state.stats = IngestStats(**document["stats"])
     channel_index = {key: i for i, key in enumerate(topology.channel_keys)}
     channels = document["channels"]
-    for key, ts, value in zip(channels["keys"], channels["ts_ms"], channels["value"], strict=True):
+    # A checkpoint written before high-water marks were kept: the last value is the mark.
+    marks = channels.get("mark", channels["value"])
+    for key, ts, value, mark in zip(
+        channels["keys"], channels["ts_ms"], channels["value"], marks, strict=True
+    ):
         if key in channel_index:
             state.last_ts[channel_index[key]] = ts
             state.last_value[channel_index[key]] = value
+            state.counters.mark[channel_index[key]] = mark
+    counters = document.get("counters", {})
+    book = state.counters
+    for key, drop in counters.get("drops", {}).items():
+        if key in channel_index:
+            book.drops[channel_index[key]] = Drop(**drop)
+    for key, queue in counters.get("queued", {}).items():
+        if key in channel_index:
+            book.queued[channel_index[key]] = [Replacement(**r) for r in queue]
+    book.applied = set(counters.get("applied", []))
+    book.events = [CounterEvent(**e) for e in counters.get("events", [])]
     devices = document["devices"]
-    for device, seen, resets in zip(
-        devices["ids"], devices["last_seen_ms"], devices["resets"], strict=True
+    offline = devices.get("offline_ms", [None] * len(devices["ids"]))
+    for device, seen, resets, gone in zip(
+        devices["ids"], devices["last_seen_ms"], devices["resets"], offline, strict=True
     ):
         index = topology.device_index.get(device)
         if index is not None:
             state.last_seen_ms[index] = NEVER if seen is None else seen
             state.resets[index] = resets
+            state.offline_ms[index] = NEVER if gone is None else gone
     flow_index = {key: i for i, key in enumerate(topology.flow_keys)}
     positions = [
         (old, flow_index[key]) for old, key in enumerate(document["flows"]) if key in flow_index

@@ -7,7 +7,7 @@ not weigh as much as a month with a lot). A field left out is *missing* and repo
 from __future__ import annotations
 
 import orjson
-from pydantic import Field, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError
 
 from parktwin.park.twin import Financials, GreenPower, Month, NonNegative, Section
 
@@ -22,6 +22,26 @@ class ProductEnergy(Section):
     energy_tce: NonNegative
     # Grade 2 of the national energy-consumption quota standard for this product.
     quota_kgce_per_unit: float = Field(gt=0)
+
+
+class MeterReplaced(Section):
+    """A meter swapped for a new one: counted exactly, the old meter up to its final reading and
+    the new one from its initial reading (docs/twin.md, "Counters")."""
+
+    device: str
+    # The counter that was read; may be left out when the device's kind has only one.
+    quantity: str | None = None
+    time: AwareDatetime  # ISO 8601 with its offset, e.g. 2026-01-14T10:30:00+08:00
+    final_reading: NonNegative  # the old meter's last reading, in the counter's unit
+    initial_reading: NonNegative = 0.0  # the new meter's reading when installed
+
+    @property
+    def at_ms(self) -> int:
+        return int(self.time.timestamp() * 1000)
+
+    def key(self, quantity: str) -> str:
+        """What identifies this swap, whichever report carries it."""
+        return f"{self.device}|{quantity}|{self.at_ms}"
 
 
 class MonthlyInputs(Section):
@@ -40,6 +60,7 @@ class MonthlyInputs(Section):
     green_power: GreenPower | None = None
     offsets_t_co2: NonNegative | None = None
     financials: dict[str, Financials] = Field(default_factory=dict)
+    meter_replaced: list[MeterReplaced] = Field(default_factory=list)
 
 
 class MonthlyInputsError(ValueError):

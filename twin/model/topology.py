@@ -24,6 +24,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 OCCUPANCY = "occupancy_persons"
+KNOWN = "occupancy_known_h"  # the flow key of a people counter's known hours: ``device|KNOWN``
 
 WORKPLACES = frozenset(
     {
@@ -52,6 +53,7 @@ class Flow(IntEnum):
     WATER_M3 = 9
     STACK_CO2_KG = 10
     PERSON_H = 11  # people counters integrated over time
+    KNOWN_H = 12  # hours a people counter's reading was known (silent beyond its stale limit: not)
 
 
 N_FLOWS = len(Flow)
@@ -176,6 +178,7 @@ class Topology:
     channel_counter: Bools
     channel_flow: Ints  # flow index or -1
     channel_person_h: Bools  # a people counter's reading, integrated to person-hours
+    channel_known_flow: Ints  # a people counter's flow of known hours, else -1
     device_channels: list[dict[str, int]]
     flow_channel: Ints
     flow_device: Ints
@@ -195,22 +198,13 @@ class Topology:
 
 
 def device_enterprise(park: Park) -> dict[str, str]:
-    """Each device's enterprise: its own field, else the only enterprise occupying its building.
+    """Each device's enterprise: its own ``enterprise:`` field, nothing else.
 
-    A building shared by several enterprises gives its unlabelled devices no enterprise, rather
-    than a guessed split.
+    A device without one belongs to no enterprise (a park-owned rooftop PV, a common service),
+    whoever occupies its building: the collectors tag InfluxDB from the same field
+    (``collectors/tagging.py``), so the twin and Grafana agree (docs/park-file.md).
     """
-    occupants: dict[str, list[str]] = {}
-    for enterprise in park.enterprises:
-        for building in enterprise.buildings:
-            occupants.setdefault(building, []).append(enterprise.id)
-    result: dict[str, str] = {}
-    for device in park.devices:
-        if device.enterprise is not None:
-            result[device.id] = device.enterprise
-        elif device.building is not None and len(occupants.get(device.building, [])) == 1:
-            result[device.id] = occupants[device.building][0]
-    return result
+    return {d.id: d.enterprise for d in park.devices if d.enterprise is not None}
 
 
 def ancestors(park: Park, device_id: str) -> list[str]:
@@ -249,6 +243,8 @@ def build_topology(park: Park) -> Topology:
     first_channel: list[int] = []
     flow_channel: list[int] = []
     flow_type: list[int] = []
+    flow_keys: list[str] = []
+    known_flow: dict[int, int] = {}  # people channel -> its flow of known hours
     device_flow_types: list[set[int]] = []
     for index, device in enumerate(devices):
         channels: dict[str, int] = {}
@@ -267,7 +263,14 @@ def build_topology(park: Park) -> Topology:
             channel_flow.append(len(flow_channel))
             flow_channel.append(channel)
             flow_type.append(int(flow))
+            flow_keys.append(channel_keys[channel])
             types.add(int(flow))
+            if flow is Flow.PERSON_H:
+                known_flow[channel] = len(flow_channel)
+                flow_channel.append(channel)
+                flow_type.append(int(Flow.KNOWN_H))
+                flow_keys.append(f"{device.id}|{KNOWN}")
+                types.add(int(Flow.KNOWN_H))
         device_channels.append(channels)
         device_flow_types.append(types)
 
@@ -319,12 +322,15 @@ def build_topology(park: Park) -> Topology:
             ],
             dtype=np.bool_,
         ),
+        channel_known_flow=np.asarray(
+            [known_flow.get(c, -1) for c in range(len(channel_keys))], dtype=np.int64
+        ),
         channel_flow=np.asarray(channel_flow, dtype=np.int64),
         device_channels=device_channels,
         flow_channel=np.asarray(flow_channel, dtype=np.int64),
         flow_device=np.asarray(flow_device, dtype=np.int64),
         flow_type=np.asarray(flow_type, dtype=np.int64),
-        flow_keys=[channel_keys[c] for c in flow_channel],
+        flow_keys=flow_keys,
         places=places,
         quantity_offsets=QUANTITY_OFFSETS,
         building_use=[b.use.value for b in park.buildings],

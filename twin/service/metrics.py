@@ -11,14 +11,21 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from parktwin.metrics import counter_families, publish_families, sequence_families
+from twin.model.live import IngestStats
 
 
 class TwinMetrics(Collector):
     """Metrics of one twin: readings taken in, ticks and their cost, checkpoints, watermark."""
 
-    def __init__(self, stats: Any, watermark_ms: Callable[[], int | None]) -> None:
+    def __init__(
+        self,
+        stats: Any,
+        watermark_ms: Callable[[], int | None],
+        ingest: Callable[[], IngestStats] | None = None,
+    ) -> None:
         self._stats = stats  # twin.service.service.TwinStats (not imported: it imports this)
         self._watermark_ms = watermark_ms
+        self._ingest = ingest  # the twin's ingest counts of the moment
 
     def collect(self) -> Iterator[Metric]:
         s = self._stats
@@ -33,6 +40,22 @@ class TwinMetrics(Collector):
             "kpi_points_written": (s.kpi_points_written, "KPI points written to the database"),
             "kpi_write_failures": (s.kpi_write_failures, "failed KPI writes"),
         }
+        if self._ingest is not None:
+            i = self._ingest()
+            counters |= {
+                "counter_resets": (
+                    i.counter_resets,
+                    "counters that restarted low, unexplained (counter_reset events)",
+                ),
+                "counter_rollovers": (i.counter_rollovers, "counters past their register maximum"),
+                "counter_dropouts": (i.counter_dropouts, "counter drops that came back"),
+                "counter_jitter": (i.counter_jitter, "counter decreases taken as noise"),
+                "meter_replacements": (i.meter_replacements, "meter_replaced inputs counted"),
+                "meter_replacements_refused": (
+                    s.meter_replacements_refused,
+                    "meter_replaced inputs that could not be used",
+                ),
+            }
         yield from counter_families("parktwin_twin", counters)
         yield from publish_families("parktwin_twin", s.mqtt)
         yield from sequence_families("parktwin_twin", s.sequences)

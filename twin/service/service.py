@@ -95,6 +95,7 @@ class TwinStats:
     # Gaps in the devices' seq since the twin started (not in the checkpoint: a restart takes
     # each device's next number as its new start).
     sequences: SequenceGaps = field(default_factory=SequenceGaps)
+    meter_replacements_refused: int = 0
 
 
 @dataclass
@@ -137,7 +138,9 @@ class TwinService:
         # collector's), shown in /healthz beside the twin's own.
         self.publishers: dict[str, PublishHealth] = {"twin": self.stats.mqtt}
         self.registry = registry or CollectorRegistry(auto_describe=False)
-        self.registry.register(TwinMetrics(self.stats, lambda: self.twin.watermark_ms))
+        self.registry.register(
+            TwinMetrics(self.stats, lambda: self.twin.watermark_ms, lambda: self.twin.state.stats)
+        )
         self.registry.register(IntakeMetrics(self.intake, "twin"))
         self._writer = writer or make_writer(settings.influx)
         self._listeners: list[SnapshotListener] = []
@@ -301,6 +304,16 @@ class TwinService:
                     if refused:
                         stats.messages_rejected += not taken
                         refused.clear()
+                if (events := self._router.session_events()) is not None:
+                    for command_topic, body in events.commands:  # rebirth requests
+                        self.intake.publish_nowait(command_topic, body)
+                    if events.offline:
+                        if accepted:  # readings before a death count before it
+                            self.twin.ingest(accepted)
+                            stats.readings_ingested += len(accepted)
+                            accepted = []
+                        for device_id, at_ms in events.offline:
+                            self.twin.mark_offline([device_id], at_ms)
             if message.qos > 0:
                 unacked.mids.append(message.mid)
         if accepted:
@@ -321,8 +334,11 @@ class TwinService:
             self.stats.inputs_rejected += 1
             log.error("monthly inputs on %r refused: %s", topic, exc)
             return
-        self.twin.apply_monthly_inputs(inputs)
+        problems = self.twin.apply_monthly_inputs(inputs)
         self.stats.inputs_applied += 1
+        for problem in problems:
+            self.stats.meter_replacements_refused += 1
+            log.error("monthly inputs on %r: %s", topic, problem)
 
     async def _checkpoint_forever(self) -> None:
         interval = self.settings.twin.checkpoint_interval_s

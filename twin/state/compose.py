@@ -60,9 +60,11 @@ def status_codes(
     last_seen_ms: npt.NDArray[np.int64],
     interval_ms: Floats,
     settings: TwinSettings,
+    offline_ms: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Each device's ``DeviceStatus`` code (online, stale, offline, never_seen), by the time
-    since its last reading at the watermark."""
+    since its last reading at the watermark; a device declared offline (a Sparkplug death) at or
+    after its last reading is offline."""
     seen = last_seen_ms != NEVER
     age = np.where(seen, watermark_ms - np.where(seen, last_seen_ms, 0), 0).astype(np.float64)
     rules = settings.status
@@ -75,6 +77,9 @@ def status_codes(
             DeviceStatus.OFFLINE,
         ),
     )
+    if offline_ms is not None:
+        declared = (offline_ms != NEVER) & (offline_ms >= last_seen_ms)
+        code = np.where(declared, DeviceStatus.OFFLINE, code)
     return np.where(seen, code, DeviceStatus.NEVER_SEEN)
 
 
@@ -101,8 +106,13 @@ class StateAtWatermark:
     def status_code(self) -> npt.NDArray[np.int64]:
         """Each device's status code (see ``status_codes``)."""
         topology = self.topology
+        state = self.state
         return status_codes(
-            self.watermark_ms, self.state.last_seen_ms, topology.interval_ms, self.settings
+            self.watermark_ms,
+            state.last_seen_ms,
+            topology.interval_ms,
+            self.settings,
+            state.offline_ms,
         )
 
     def start(self, granularity: Granularity, offset: int = 0) -> int:
@@ -335,6 +345,7 @@ def occupancy(at_mark: StateAtWatermark) -> OccupancyReport:
         elapsed,
         buildings.column_totals(flows, Flow.PERSON_H),
         buildings.column_totals(flows, Flow.ELECTRICITY_KWH),
+        buildings.column_totals(flows, Flow.KNOWN_H),
     )
     return occupancy_report(
         topology,
@@ -344,6 +355,7 @@ def occupancy(at_mark: StateAtWatermark) -> OccupancyReport:
         counted.astype(np.int64),
         hours,
         at_mark.settings.occupancy.empty_below_persons,
+        at_mark.settings.occupancy.min_known_pct / 100,
     )
 
 
@@ -422,6 +434,7 @@ def build_snapshot(
         "devices": devices,
         "channels": channels,
         "monthly_inputs": sorted(state.monthly),
+        "counter_events": list(state.counters.events),
     }
     if watermark is None:
         empty = np.zeros(len(topology.flow_keys))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from twin.model.columns import (
     RowTable,
     plain_scalars,
 )
+from twin.model.counters import CounterEvent
 from twin.model.live import IngestStats
 from twin.state.cost_report import CostReport, CostTable
 
@@ -138,6 +139,9 @@ class TwinSnapshot:
     enterprises: EnterpriseEvaluation | None
     monthly_inputs: list[str]  # months with inputs received
     costs: CostReport | None = None  # None: the park has no tariffs (or no reading yet)
+    # Counters that started again from a low value (resets, rollovers, replacements), oldest
+    # first, kept as long as the ledger keeps days.
+    counter_events: list[CounterEvent] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: NaN and infinities become None."""

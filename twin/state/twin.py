@@ -23,8 +23,17 @@ from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
 from tariffs.bills import BillSet
 from twin.model.checkpoint import decode, encode
 from twin.model.costs import CostPlan, add_costs, cost_retention
-from twin.model.counters import NEVER, Advance, advance, counter_delta, held_integral
-from twin.model.inputs import MonthlyInputs
+from twin.model.counters import (
+    NEVER,
+    Advance,
+    Interval,
+    Replacement,
+    Tally,
+    advance,
+    channel_rules,
+    held_integral,
+)
+from twin.model.inputs import MeterReplaced, MonthlyInputs
 from twin.model.ledger import oldest_kept
 from twin.model.live import LiveState
 from twin.model.topology import Topology, build_topology
@@ -161,6 +170,11 @@ class Twin:
             self.state.costs = self.cost_plan.empty()
         self._cost_retention = cost_retention(self.settings.retention)
         self._cost_oldest: dict[Granularity, tuple[int, int]] = {}
+        self.counter_rules = channel_rules(
+            park.counters,
+            [(d.id, d.kind) for d in park.devices],
+            self.topology.channel_device,
+        )
         # Per granularity, the start and end of the latest period the calendar worked out.
         self._period: dict[Granularity, tuple[int, int]] = {}
         # Per granularity, a current period's start and the oldest period start kept with it.
@@ -188,7 +202,8 @@ class Twin:
         if rejected:
             taken = np.flatnonzero(valid)
             channel, ts_ms, value = channel[taken], ts_ms[taken], value[taken]
-        duplicates = out_of_order = resets = 0
+        duplicates = out_of_order = 0
+        tally = Tally()
         if len(channel):
             step = advance(channel, ts_ms, value, state.last_ts, state.last_value)
             duplicates, out_of_order = step.duplicates, step.out_of_order
@@ -199,7 +214,7 @@ class Twin:
                 last = np.flatnonzero(step.is_last)
                 state.last_ts[step.channel[last]] = step.ts_ms[last]
                 state.last_value[step.channel[last]] = step.value[last]
-            resets = self._count(step)
+            tally = self._count(step)
         state.stats = replace(
             stats,
             readings=stats.readings + batch.readings,
@@ -208,13 +223,18 @@ class Twin:
             rejected_values=stats.rejected_values + rejected,
             duplicate_values=stats.duplicate_values + duplicates,
             out_of_order_values=stats.out_of_order_values + out_of_order,
-            counter_resets=stats.counter_resets + resets,
+            counter_resets=stats.counter_resets + tally.resets,
+            counter_rollovers=stats.counter_rollovers + tally.rollovers,
+            counter_dropouts=stats.counter_dropouts + tally.dropouts,
+            counter_jitter=stats.counter_jitter + tally.jitter,
+            meter_replacements=stats.meter_replacements + tally.replacements,
         )
         if state.watermark_ms != NEVER:
             oldest = self._oldest_kept(state.watermark_ms)
             state.ledger.prune_before(oldest)
             if state.costs is not None:
                 state.costs.prune_before(self._oldest_cost_kept())
+            state.counters.prune(oldest[Granularity.DAY])
 
     def _oldest_kept(self, watermark_ms: int) -> dict[Granularity, int]:
         """Per granularity, the oldest period start the ledger keeps at this watermark, worked
@@ -246,29 +266,61 @@ class Twin:
             oldest[granularity] = kept[1]
         return oldest
 
-    def _count(self, step: Advance) -> int:
-        """Add the consumption between accepted values to the ledger; return the resets seen."""
+    def _count(self, step: Advance) -> Tally:
+        """Add the consumption between accepted values to the ledger; return what the counters
+        did (resets, rollovers, dropouts...)."""
         topology, state = self.topology, self.state
+        counter = topology.channel_counter[step.channel]
+        counted, extra, tally = state.counters.amounts(
+            step, counter, self.counter_rules, topology.channel_keys, topology.channel_device
+        )
+        if tally.reset_devices:
+            np.add.at(state.resets, np.asarray(tally.reset_devices, dtype=np.int64), 1)
         flow = topology.channel_flow[step.channel]
         keep = np.flatnonzero((flow >= 0) & (step.prev_ts_ms != NEVER))
-        if not len(keep):
-            return 0
         flow, channel = flow[keep], step.channel[keep]
         t0, t1 = step.prev_ts_ms[keep], step.ts_ms[keep]
-        value, prev = step.value[keep], step.prev_value[keep]
-        counter = topology.channel_counter[channel]
-        delta, reset = counter_delta(value, prev)
-        reset &= counter
-        amount = np.where(counter, delta, 0.0)
-        # People counters: person-hours.
+        amount = counted[keep]
+        # People counters: person-hours, and the hours they were known. A counter silent beyond
+        # its stale limit leaves the interval unknown: no person-hours, and no known hours.
         people = np.flatnonzero(topology.channel_person_h[channel])
         if len(people):
+            prev = step.prev_value[keep]
             device = topology.channel_device[channel[people]]
-            hold_ms = topology.interval_ms[device] * self.settings.status.offline_after_intervals
+            hold_ms = topology.interval_ms[device] * self.settings.status.stale_after_intervals
             dt_ms = t1[people] - t0[people]
             amount[people] = held_integral(prev[people], dt_ms, hold_ms)
-        if reset.any():
-            np.add.at(state.resets, topology.channel_device[channel[reset]], 1)
+            known = held_integral(np.ones(len(people)), dt_ms, hold_ms)
+            flow = np.concatenate([flow, topology.channel_known_flow[channel[people]]])
+            t0 = np.concatenate([t0, t0[people]])
+            t1 = np.concatenate([t1, t1[people]])
+            amount = np.concatenate([amount, known])
+        if extra:
+            flow, t0, t1, amount = self._with_intervals(flow, t0, t1, amount, extra)
+        self._add(flow, t0, t1, amount)
+        return tally
+
+    def _with_intervals(
+        self, flow: Ints, t0: Ints, t1: Ints, amount: Floats, extra: list[Interval]
+    ) -> tuple[Ints, Ints, Ints, Floats]:
+        """The batch's intervals and ``extra`` ones together (those of flow channels)."""
+        more = [
+            i for i in extra if self.topology.channel_flow[i.channel] >= 0 and i.t1_ms > i.t0_ms
+        ]
+        if not more:
+            return flow, t0, t1, amount
+        return (
+            np.concatenate([flow, [self.topology.channel_flow[i.channel] for i in more]]),
+            np.concatenate([t0, [i.t0_ms for i in more]]).astype(np.int64),
+            np.concatenate([t1, [i.t1_ms for i in more]]).astype(np.int64),
+            np.concatenate([amount, [i.amount for i in more]]),
+        )
+
+    def _add(self, flow: Ints, t0: Ints, t1: Ints, amount: Floats) -> None:
+        """Add amounts over intervals (t0, t1] of flows to every period they fall in."""
+        if not len(flow):
+            return
+        state, topology = self.state, self.topology
         lo, hi = int(t0.min()), int(t1.max())
         whole: Floats | None = None  # the amounts per flow, when no interval needs cutting
         for granularity in GRANULARITIES:
@@ -283,7 +335,6 @@ class Twin:
             state.ledger.add_totals(granularity, int(bounds[0]), whole)
         if self.cost_plan is not None and state.costs is not None:
             add_costs(state.costs, self.cost_plan, self.calendar, flow, t0, t1, amount)
-        return int(np.count_nonzero(reset))
 
     def _boundaries(self, granularity: Granularity, lo_ms: int, hi_ms: int) -> Ints:
         """``Calendar.boundaries``, without the calendar when one period known to the twin
@@ -295,9 +346,68 @@ class Twin:
         self._period[granularity] = (int(bounds[-2]), int(bounds[-1]))
         return bounds
 
-    def apply_monthly_inputs(self, inputs: MonthlyInputs) -> None:
-        """Take one month's reported figures; a later report of the same month replaces it."""
+    def mark_offline(self, device_ids: Iterable[str], at_ms: int) -> None:
+        """Devices declared offline at ``at_ms`` (a Sparkplug NDEATH or DDEATH): offline until a
+        later reading; unknown ids are ignored."""
+        index = self.topology.device_index
+        for device_id in device_ids:
+            i = index.get(device_id)
+            if i is not None:
+                self.state.offline_ms[i] = max(int(self.state.offline_ms[i]), at_ms)
+
+    def apply_monthly_inputs(self, inputs: MonthlyInputs) -> list[str]:
+        """Take one month's reported figures; a later report of the same month replaces it.
+
+        Its ``meter_replaced`` entries are counted (each once, whichever report carries it);
+        returns why any of them could not be used.
+        """
         self.state.monthly[inputs.month] = inputs
+        problems = []
+        for i, swap in enumerate(inputs.meter_replaced):
+            problem = self.replace_meter(swap)
+            if problem is not None:
+                problems.append(f"meter_replaced.{i}: {problem}")
+        return problems
+
+    def replace_meter(self, swap: MeterReplaced) -> str | None:
+        """Count a meter swap exactly (see ``CounterBook.record``); None, or why it cannot be."""
+        topology, state = self.topology, self.state
+        index = topology.device_index.get(swap.device)
+        if index is None:
+            return f"unknown device {swap.device!r}"
+        channels = topology.device_channels[index]
+        counters = [q for q, c in channels.items() if topology.channel_counter[c]]
+        quantity = swap.quantity
+        if quantity is None:
+            if len(counters) != 1:
+                return f"{swap.device} has counters {counters}: name the quantity"
+            quantity = counters[0]
+        if quantity not in counters:
+            return f"{swap.device} has no counter {quantity!r} (its counters: {counters})"
+        channel = channels[quantity]
+        record = Replacement(
+            swap.key(quantity), swap.at_ms, swap.final_reading, swap.initial_reading
+        )
+        intervals, problem = state.counters.record(
+            channel,
+            record,
+            int(state.last_ts[channel]),
+            float(state.last_value[channel]),
+            topology.channel_keys,
+        )
+        more = [i for i in intervals if topology.channel_flow[i.channel] >= 0 and i.t1_ms > i.t0_ms]
+        if more:
+            self._add(
+                np.asarray([topology.channel_flow[i.channel] for i in more], dtype=np.int64),
+                np.asarray([i.t0_ms for i in more], dtype=np.int64),
+                np.asarray([i.t1_ms for i in more], dtype=np.int64),
+                np.asarray([i.amount for i in more], dtype=np.float64),
+            )
+        if intervals:
+            state.stats = replace(
+                state.stats, meter_replacements=state.stats.meter_replacements + 1
+            )
+        return problem
 
     def seed_period_totals(
         self,

@@ -1,0 +1,307 @@
+"""A Sparkplug B host application's view of a park's edge nodes: what each birth announced,
+the sequence numbers, who is online, and the readings each message carries.
+
+Sparkplug 3.0 in brief: an edge node connects with an NDEATH will carrying ``bdSeq``, then
+publishes NBIRTH (every node metric by name, with alias and datatype, ``seq`` 0) and a DBIRTH
+for each device behind it; NDATA/DDATA then carry metrics by alias only, each message's ``seq``
+one more than the last (modulo 256). A host that misses a birth or sees a ``seq`` gap cannot
+trust what it knows, and asks for a rebirth (an NCMD writing ``Node Control/Rebirth`` true).
+NDEATH (with the birth's ``bdSeq``) and DDEATH take nodes and devices offline.
+
+Readings leave here as the contract's own, through the checks of native telemetry (each value
+by ``parktwin.contract.values.check_value``, each reading by ``parktwin.validation.
+check_reading``), so Sparkplug readings are validated, tagged, stored, counted and dead-lettered
+exactly as native ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.sparkplug.payload import decode_payload, metric_number, rebirth_command
+from collectors.sparkplug.topic import (
+    NAMESPACE,
+    SparkplugTopic,
+    group_filter,
+    node_command,
+    parse_topic,
+)
+from parktwin.contract.reading import PayloadError, Reading
+from parktwin.contract.values import check_value
+from parktwin.park.model import Park
+from parktwin.validation import Limits, check_reading
+
+log = logging.getLogger(__name__)
+
+BD_SEQ = "bdSeq"
+REBIRTH_INTERVAL_MS = 10_000  # assumed: at most one rebirth request per node in 10 s
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A metric as a birth announced it."""
+
+    name: str
+    datatype: int
+
+
+@dataclass
+class Born:
+    """What a birth certificate announced: metrics by alias, and datatypes by name."""
+
+    by_alias: dict[int, Known] = field(default_factory=dict)
+    by_name: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, metrics: Any) -> Born:
+        born = cls()
+        for metric in metrics:
+            if metric.name:
+                born.by_name[metric.name] = metric.datatype
+                if metric.HasField("alias"):
+                    born.by_alias[metric.alias] = Known(metric.name, metric.datatype)
+        return born
+
+
+@dataclass
+class NodeSession:
+    """One edge node since its NBIRTH."""
+
+    bd_seq: int | None
+    seq: int
+    node: Born
+    devices: dict[str, Born] = field(default_factory=dict)
+    last_ts_ms: int = 0  # the latest event time it sent
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A park device fed by a Sparkplug node or device: metric name -> (quantity, scale)."""
+
+    device_id: str
+    metrics: dict[str, tuple[str, float]]
+
+
+@dataclass
+class Outcome:
+    """What one message gave: readings, refusals, commands to publish, devices gone offline."""
+
+    readings: list[Reading] = field(default_factory=list)
+    refused: list[PayloadError] = field(default_factory=list)
+    commands: list[tuple[str, bytes]] = field(default_factory=list)  # topic, payload
+    offline: list[tuple[str, int]] = field(default_factory=list)  # device id, event time
+    rebirths: int = 0  # rebirth requests among the commands
+    seq_gaps: int = 0
+
+
+class SparkplugHost:
+    """The Sparkplug side of one collector (or twin) for one park."""
+
+    prefix = NAMESPACE + "/"
+
+    def __init__(self, park: Park, limits: Limits) -> None:
+        self.park = park
+        self.limits = limits
+        self._targets: dict[tuple[str, str], Target] = {}
+        self._mapped_metrics: dict[str, set[str]] = {}
+        for group in park.sparkplug:
+            metrics = {v.metric: (quantity, v.scale) for quantity, v in group.values.items()}
+            self._mapped_metrics.setdefault(group.group, set()).update(metrics)
+            for identity, device_id in group.devices.items():
+                self._targets[(group.group, identity)] = Target(device_id, metrics)
+        self._nodes: dict[tuple[str, str], NodeSession] = {}
+        self._asked_ms: dict[tuple[str, str], int] = {}
+
+    def subscriptions(self) -> list[str]:
+        """One filter per Sparkplug group of the park (never shared: births are state)."""
+        return sorted({group_filter(g.group) for g in self.park.sparkplug})
+
+    def handle(self, topic: str, payload: bytes, arrival_ms: int) -> Outcome:
+        """Everything one Sparkplug message means; it never raises for bad input."""
+        out = Outcome()
+        parsed = parse_topic(topic)
+        if parsed is None:
+            if not topic.startswith("spBv1.0/STATE/"):  # host state: not a device's
+                out.refused.append(PayloadError("sparkplug_bad_topic", f"{topic[:120]!r}"))
+            return out
+        if parsed.kind in ("NCMD", "DCMD"):
+            return out  # commands to nodes (our own rebirth requests among them)
+        if len(payload) > self.limits.max_payload_bytes:
+            out.refused.append(
+                PayloadError(
+                    "too_large", f"{len(payload)} bytes exceeds {self.limits.max_payload_bytes}"
+                )
+            )
+            return out
+        try:
+            message = decode_payload(payload)
+            self._take(parsed, message, arrival_ms, out)
+        except PayloadError as exc:
+            out.refused.append(exc)
+        except Exception as exc:
+            # A decoder bug must cost one message, never the service.
+            log.exception("Sparkplug decoding failed on %s", topic[:120])
+            out.refused.append(
+                PayloadError("decoder_error", f"{type(exc).__name__}: {str(exc)[:120]}")
+            )
+        return out
+
+    def _take(self, at: SparkplugTopic, message: Any, arrival_ms: int, out: Outcome) -> None:
+        key = (at.group, at.node)
+        if at.kind != "NDEATH" and not (message.HasField("seq") and message.HasField("timestamp")):
+            # Births, data and DDEATH carry both (Sparkplug 3.0): another protobuf, or garbage
+            # that happens to parse.
+            raise PayloadError("sparkplug_bad_protobuf", f"{at.kind} without seq and timestamp")
+        if at.kind == "NBIRTH":
+            birth = NodeSession(_bd_seq(message), message.seq, Born.of(message.metrics))
+            self._nodes[key] = birth
+            self._asked_ms.pop(key, None)
+            self._readings(at, birth, birth.node, message, arrival_ms, out)
+            return
+        session = self._nodes.get(key)
+        if at.kind == "NDEATH":
+            bd_seq = _bd_seq(message)
+            if session is None or None in (bd_seq, session.bd_seq) or bd_seq == session.bd_seq:
+                # The death of the session we know (a will of an older one is ignored).
+                self._nodes.pop(key, None)
+                when = max(_payload_ts(message) or 0, session.last_ts_ms if session else 0)
+                for (group, identity), target in self._targets.items():
+                    if group == at.group and identity.split("/", 1)[0] == at.node:
+                        out.offline.append((target.device_id, when))
+            return
+        if session is None:
+            self._before_birth(at, "NBIRTH", arrival_ms, out)
+            return
+        if message.HasField("seq"):
+            if message.seq != (session.seq + 1) % 256:
+                out.seq_gaps += 1
+                log.info("Sparkplug %s/%s: seq %d after %d", *key, message.seq, session.seq)
+                self._rebirth(at, arrival_ms, out)
+            session.seq = message.seq
+        if at.kind == "DBIRTH":
+            born = session.devices[at.device or ""] = Born.of(message.metrics)
+        elif at.kind == "DDEATH":
+            session.devices.pop(at.device or "", None)
+            gone = self._targets.get((at.group, at.identity))
+            if gone is not None:
+                when = max(_payload_ts(message) or 0, session.last_ts_ms)
+                out.offline.append((gone.device_id, when))
+            return
+        elif at.kind == "NDATA":
+            born = session.node
+        else:  # DDATA
+            found = session.devices.get(at.device or "")
+            if found is None:
+                self._before_birth(at, "DBIRTH", arrival_ms, out)
+                return
+            born = found
+        self._readings(at, session, born, message, arrival_ms, out)
+
+    def _readings(
+        self,
+        at: SparkplugTopic,
+        session: NodeSession,
+        born: Born,
+        message: Any,
+        arrival_ms: int,
+        out: Outcome,
+    ) -> None:
+        """The readings of a birth or data message, checked as native telemetry."""
+        mapped = self._mapped_metrics.get(at.group, set())
+        target = self._targets.get((at.group, at.identity))
+        values: dict[int, dict[str, float]] = {}
+        default_ts = _payload_ts(message)
+        for metric in message.metrics:
+            if metric.name:
+                name, datatype = metric.name, metric.datatype or born.by_name.get(metric.name, 0)
+            elif metric.HasField("alias"):
+                known = born.by_alias.get(metric.alias)
+                if known is None:
+                    out.refused.append(
+                        PayloadError(
+                            "sparkplug_unknown_alias",
+                            f"{at.identity}: alias {metric.alias} is not in its birth",
+                        )
+                    )
+                    self._rebirth(at, arrival_ms, out)
+                    return
+                name, datatype = known.name, metric.datatype or known.datatype
+            else:
+                # Sparkplug requires a name or an alias: this is another protobuf on our topic.
+                out.refused.append(
+                    PayloadError(
+                        "sparkplug_bad_protobuf", f"{at.identity}: a metric with no name or alias"
+                    )
+                )
+                return
+            if name not in mapped:
+                continue  # a metric the park does not read
+            if target is None:
+                out.refused.append(
+                    PayloadError(
+                        "unknown_device",
+                        f"Sparkplug {at.group}/{at.identity} is not in the park's sparkplug:",
+                    )
+                )
+                return
+            if name not in target.metrics:
+                continue
+            ts = metric.timestamp if metric.HasField("timestamp") else default_ts
+            if ts is None:
+                out.refused.append(PayloadError("bad_timestamp", f"{at.identity} {name}: no time"))
+                continue
+            number = metric_number(metric, datatype)
+            if number is None:
+                out.refused.append(
+                    PayloadError(
+                        "bad_value", f"{at.identity} {name}: not a number (type {datatype})"
+                    )
+                )
+                continue
+            quantity, scale = target.metrics[name]
+            values.setdefault(ts, {})[quantity] = number * scale
+            session.last_ts_ms = max(session.last_ts_ms, ts)
+        if target is None:
+            return
+        for ts, quantities in sorted(values.items()):
+            try:
+                # The checks of native telemetry: each value, then the reading.
+                checked = {name: check_value(name, v) for name, v in quantities.items()}
+                reading = Reading(target.device_id, ts, checked)
+                check_reading(self.park, self.limits, reading, arrival_ms)
+            except PayloadError as exc:
+                out.refused.append(
+                    PayloadError(exc.reason, f"{at.group}/{at.identity}: {exc.detail}")
+                )
+            else:
+                out.readings.append(reading)
+
+    def _before_birth(self, at: SparkplugTopic, birth: str, arrival_ms: int, out: Outcome) -> None:
+        """Refuse a message whose birth the host has not seen, and ask for the births."""
+        detail = f"{at.kind} from {at.identity} before {birth}"
+        out.refused.append(PayloadError("sparkplug_before_birth", detail))
+        self._rebirth(at, arrival_ms, out)
+
+    def _rebirth(self, at: SparkplugTopic, arrival_ms: int, out: Outcome) -> None:
+        """Ask the edge node for its births again, at most once per REBIRTH_INTERVAL_MS."""
+        key = (at.group, at.node)
+        asked = self._asked_ms.get(key)
+        if asked is not None and arrival_ms - asked < REBIRTH_INTERVAL_MS:
+            return
+        self._asked_ms[key] = arrival_ms
+        out.commands.append((node_command(at.group, at.node), rebirth_command(arrival_ms)))
+        out.rebirths += 1
+
+
+def _bd_seq(message: Any) -> int | None:
+    for metric in message.metrics:
+        if metric.name == BD_SEQ:
+            number = metric_number(metric, metric.datatype or 8)
+            return None if number is None else int(number)
+    return None
+
+
+def _payload_ts(message: Any) -> int | None:
+    return int(message.timestamp) if message.HasField("timestamp") else None
