@@ -80,12 +80,14 @@ def mosquitto_acl(
     *,
     simulator: bool = True,
     mapped_filters: Sequence[str] = (),
+    command_topics: Sequence[str] = (),
     gateway: str = "simulator",
 ) -> str:
     """The ACL file: device patterns, the service accounts, and for ``park`` its mapped topic
     filters (``mapped_filters``: what the collectors subscribe to beside the contract's topics,
     read by every account that reads telemetry) and user ``simulator`` publishing as each of the
-    park's devices and as gateway ``gateway``."""
+    park's devices and as gateway ``gateway``. ``command_topics`` are written by the same
+    accounts: the Sparkplug rebirth requests (NCMD) the collectors and the twin send."""
     lines = [HEADER]
     for user, (comment, rules) in SERVICES.items():
         lines.append(f"\n{_comment(comment)}\nuser {user}\n")
@@ -93,6 +95,9 @@ def mosquitto_acl(
         if mapped_filters and user in READERS:
             lines.append("# the park's real devices, on their own topics (mappings:)\n")
             lines.extend(f"topic read {topic}\n" for topic in mapped_filters)
+        if command_topics and user in READERS:
+            lines.append("# rebirth requests to the park's Sparkplug edge nodes (sparkplug:)\n")
+            lines.extend(f"topic write {topic}\n" for topic in command_topics)
     if mapped_filters:
         said = (
             "Devices behind mappings publish on their own topics, which no pattern can tie to "

@@ -210,6 +210,7 @@ def acl_command(
     {park}/devices/{device}, the service accounts (with the park's mapped device topics), and
     the park's simulator."""
     from collectors.routing import MessageRouter
+    from collectors.sparkplug.topic import node_command
     from parktwin.acl import mosquitto_acl
     from parktwin.contract import topics
     from parktwin.validation import Limits
@@ -218,7 +219,11 @@ def acl_command(
     router = MessageRouter(loaded, Limits.from_settings(settings.collector))
     native = topics.telemetry_filter(loaded.park.id)
     mapped = [f for f in router.subscriptions() if f != native]
-    typer.echo(mosquitto_acl(loaded, simulator=simulator, mapped_filters=mapped), nl=False)
+    commands = [node_command(group.group, "+") for group in loaded.sparkplug]
+    typer.echo(
+        mosquitto_acl(loaded, simulator=simulator, mapped_filters=mapped, command_topics=commands),
+        nl=False,
+    )
 
 
 @app.command()

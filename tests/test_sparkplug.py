@@ -5,6 +5,8 @@ made by pysparkplug (an independent Sparkplug B implementation), not by parktwin
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -494,3 +496,22 @@ async def test_the_twin_reads_sparkplug_devices_and_a_death_takes_them_offline(
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+def test_the_acl_lets_the_services_read_the_group_and_ask_its_nodes_for_rebirths(
+    tmp_path: Path,
+) -> None:
+    park_file = tmp_path / "park.yaml"
+    park_file.write_text(PARK.format(park_id="spb"))
+    acl = subprocess.run(
+        [sys.executable, "-m", "programs", "acl", "--park", str(park_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for user in ("parktwin", "collector", "twin"):
+        block = acl.split(f"user {user}\n")[1].split("\n\n")[0]
+        assert "topic read spBv1.0/plant/#" in block
+        assert "topic write spBv1.0/plant/NCMD/+" in block
+    operator = acl.split("user operator\n")[1].split("\n\n")[0]
+    assert "spBv1.0" not in operator
