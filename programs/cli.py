@@ -504,14 +504,12 @@ def twin_command(
 ) -> None:
     """Run the park's digital twin: state and KPIs to InfluxDB, MQTT and the HTTP API."""
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
+    from programs.wiring import park_twin
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
-    service = twin_service(loaded, settings)
-    attach_reports(service, attach_alerts(service))
-    attach_what_if(service)
+    service, _ = park_twin(loaded, settings)
     stats = asyncio.run(run_until_stopped(service.run, duration))
     typer.echo(
         f"twin: messages {stats.messages_received}, readings ingested {stats.readings_ingested},"
@@ -537,15 +535,13 @@ def run_command(
     from collectors.service import Collector
     from parktwin.metrics import IntakeMetrics
     from programs.lifecycle import run_until_stopped
-    from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
+    from programs.wiring import park_twin
 
     loaded, settings = _service_setup(
         park, config, broker, influx_url, database, api_port, checkpoint_dir, log_level
     )
     collector = Collector(loaded, settings)
-    service = twin_service(loaded, settings)
-    attach_reports(service, attach_alerts(service))
-    attach_what_if(service)
+    service, _ = park_twin(loaded, settings)
     service.registry.register(
         CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
     )

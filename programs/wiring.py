@@ -62,3 +62,17 @@ def attach_what_if(twin: TwinService, stored: list[Path] | None = None) -> WhatI
     )
     twin.add_api_routes(routes.add_routes)
     return routes
+
+
+def park_twin(
+    park: Park, settings: Settings, writer: PointWriter | None = None, what_if: bool = True
+) -> tuple[TwinService, AlertService]:
+    """The twin as ``parktwin twin``, ``parktwin run`` and the demo run it: decoding as the
+    collectors do, with the alerts, the reports and (when ``what_if``: it needs stored history)
+    what-if attached."""
+    twin = twin_service(park, settings, writer)
+    alerts = attach_alerts(twin)
+    attach_reports(twin, alerts)
+    if what_if:
+        attach_what_if(twin)
+    return twin, alerts

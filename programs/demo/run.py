@@ -57,7 +57,7 @@ from programs.demo.inputs import example_inputs, months_between
 from programs.demo.progress import progress_bar
 from programs.demo.storage import NullWriter, storage_notice, where_stored
 from programs.demo.terminal import Counts, LiveBlock, summary_lines
-from programs.wiring import attach_alerts, attach_reports, attach_what_if, twin_service
+from programs.wiring import park_twin
 from simulators.run import (
     SimulationReport,
     SimulatorOptions,
@@ -310,11 +310,8 @@ async def _run_live(
         settings = demo_settings(options.settings, broker, folder, api_port, database)
         collector_writer = None if stored else NullWriter()
         collector = Collector(park, settings, collector_writer)
-        twin = twin_service(park, settings, writer=None if stored else NullWriter())
-        alerts = attach_alerts(twin)
-        attach_reports(twin, alerts)
-        if stored:  # what-if runs over stored history; without InfluxDB there is none
-            attach_what_if(twin)
+        # What-if runs over stored history; without InfluxDB there is none.
+        twin, alerts = park_twin(park, settings, None if stored else NullWriter(), what_if=stored)
         twin.registry.register(
             CollectorMetrics(collector.stats, lambda: collector.spool_pending_lines)
         )
