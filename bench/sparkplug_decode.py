@@ -16,11 +16,11 @@ import time
 from typing import Any
 
 from collectors.sparkplug.host import SparkplugHost
-from collectors.sparkplug.schema import payload_class
 from parktwin.contract import payload as contract_payload
 from parktwin.contract import topics
 from parktwin.contract.reading import Reading
 from parktwin.park.loader import parse_park
+from parktwin.sparkplug_schema import payload_class
 from parktwin.validation import Limits, validate_message
 
 T0 = 1_767_225_600_000

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from parktwin.contract import topics
 from parktwin.park.model import Park
+from parktwin.park.sparkplug import sparkplug_topic
 
 ANY = "+"
 # Subscribed and published topics of each service account, for every park (``+``).
@@ -117,4 +118,26 @@ def mosquitto_acl(
         for device in park.devices:
             lines.append(f"topic write {topics.telemetry(park_id, device.id)}\n")
             lines.append(f"topic write {topics.device_status(park_id, device.id)}\n")
+        lines.extend(_sparkplug_edge_rules(park))
     return "".join(lines)
+
+
+def _sparkplug_edge_rules(park: Park) -> list[str]:
+    """The simulator as the park's Sparkplug edge nodes: their births, data and deaths, and
+    the commands (NCMD) sent to them, which it answers with births."""
+    nodes = sorted(
+        {
+            (group.group, identity.partition("/")[0])
+            for group in park.sparkplug
+            for identity in group.devices
+            if "/" in identity
+        }
+    )
+    if not nodes:
+        return []
+    lines = ["# the park's Sparkplug edge nodes (sparkplug:), as the simulator plays them\n"]
+    for group, node in nodes:
+        lines.append(f"topic write {sparkplug_topic(group, '+', node)}\n")
+        lines.append(f"topic write {sparkplug_topic(group, '+', node, '+')}\n")
+        lines.append(f"topic read {sparkplug_topic(group, 'NCMD', node)}\n")
+    return lines

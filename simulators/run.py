@@ -14,11 +14,13 @@ from typing import IO, Any
 
 from parktwin.config import MqttSettings
 from parktwin.contract import topics
+from parktwin.mqtt import make_client
 from parktwin.park.model import Park
 from parktwin.wire.packets import Will
 from simulators.faults import Encoder, FaultCounts, FaultOptions, Message
 from simulators.park import ModelOptions, ParkSimulator
 from simulators.publisher import WindowedPublisher, open_publisher
+from simulators.sparkplug import SparkplugEdge
 from simulators.stream import TelemetryStream
 
 FAST_CHUNK_MS = 60_000  # simulated time generated at once when running as fast as possible
@@ -98,7 +100,14 @@ def build_stream(options: SimulatorOptions) -> TelemetryStream:
         start = options.start or default_start(options.park)
         start_ms = round(start.timestamp() * 1000)
         simulator = ParkSimulator(options.park, options.seed, start_ms, options.model)
-    return TelemetryStream(simulator, options.faults, options.senml_share, options.device_formats)
+    edge = SparkplugEdge(options.park)
+    return TelemetryStream(
+        simulator,
+        options.faults,
+        options.senml_share,
+        options.device_formats,
+        edge if edge.devices else None,
+    )
 
 
 @dataclass
@@ -154,6 +163,39 @@ async def _publish_all(
     return readings
 
 
+async def _listen_commands(
+    settings: MqttSettings,
+    identifier: str,
+    filters: list[str],
+    ready: asyncio.Event,
+    inbox: asyncio.Queue[tuple[str, bytes]],
+) -> None:
+    """Put the Sparkplug commands (NCMD) sent to the simulated edge nodes in ``inbox``.
+
+    A connection of its own: the publisher only publishes (simulators/publisher.py)."""
+    async with make_client(settings, identifier) as client:
+        for topic in filters:
+            await client.subscribe(topic, qos=1)
+        ready.set()
+        async for message in client.messages:
+            payload = message.payload
+            if isinstance(payload, bytes | bytearray):
+                inbox.put_nowait((str(message.topic), bytes(payload)))
+
+
+async def _answer_commands(
+    stream: TelemetryStream,
+    inbox: asyncio.Queue[tuple[str, bytes]],
+    publisher: WindowedPublisher,
+) -> None:
+    """Publish the births that the Sparkplug commands received so far ask for."""
+    while stream.sparkplug is not None and not inbox.empty():
+        topic, payload = inbox.get_nowait()
+        for birth_topic, birth in stream.sparkplug.answer(topic, payload, stream.simulator.now_ms):
+            await publisher.wait_for_room()
+            publisher.publish(birth_topic, birth)
+
+
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(max(0.0, seconds)):
@@ -181,7 +223,25 @@ async def run_simulator(
     ledger = options.ledger_file.open("a", encoding="utf-8") if options.ledger_file else None
     wall_start = time.monotonic()
     last_save = wall_start
+    commands: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    listener: asyncio.Task[None] | None = None
     try:
+        if stream.sparkplug is not None:
+            ready = asyncio.Event()
+            listener = asyncio.create_task(
+                _listen_commands(
+                    options.mqtt,
+                    f"{identifier}-ncmd",
+                    stream.sparkplug.command_topics(),
+                    ready,
+                    commands,
+                )
+            )
+            waiting = asyncio.create_task(ready.wait())
+            await asyncio.wait({listener, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            if listener.done():
+                listener.result()  # the broker refused: raise why
         async with open_publisher(
             options.mqtt, identifier, will=will, qos=options.qos, window=options.window
         ) as publisher:
@@ -189,6 +249,10 @@ async def run_simulator(
             for device in options.park.devices:
                 await publisher.wait_for_room()
                 publisher.publish(topics.device_status(park_id, device.id), b"online", True)
+            if stream.sparkplug is not None:
+                for topic, birth in stream.sparkplug.births(simulator.now_ms):
+                    await publisher.wait_for_room()
+                    publisher.publish(topic, birth)
             await publisher.drain()
             status_messages = publisher.sent
             pacer = _Pacer(options.speed, options.max_rate, sim_start_ms)
@@ -206,6 +270,7 @@ async def run_simulator(
                 )
                 if end_ms is not None:
                     until = min(until, end_ms)
+                await _answer_commands(stream, commands, publisher)
                 batch = list(stream.advance(until))
                 readings += await _publish_all(batch, publisher, pacer, ledger)
                 if options.speed > 0:
@@ -224,6 +289,11 @@ async def run_simulator(
                 publisher.publish(topics.device_status(park_id, device.id), b"offline", True)
             await publisher.drain()
     finally:
+        if listener is not None:
+            listener.cancel()
+            # Its end (cancelled, or a lost connection) is the run's end, not a new error.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
         if ledger is not None:
             ledger.close()
         if options.state_file is not None:

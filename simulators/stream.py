@@ -17,6 +17,7 @@ from simulators.faults import Encoder, FaultCounts, FaultInjector, FaultOptions,
 from simulators.noise import stable_key, uniform
 from simulators.park import ParkSimulator
 from simulators.senml import encode_senml
+from simulators.sparkplug import SparkplugEdge
 
 
 def encode_json(reading: Reading) -> bytes:
@@ -40,9 +41,12 @@ class TelemetryStream:
         faults: FaultOptions | None = None,
         senml_share: float = 0.0,
         device_formats: Mapping[str, tuple[str, Encoder]] | None = None,
+        sparkplug: SparkplugEdge | None = None,
     ) -> None:
         """``device_formats``: devices that publish like a real firmware or gateway (their
-        topic and encoder, from the park's mappings); the others speak the contract."""
+        topic and encoder, from the park's mappings); ``sparkplug``: the edge nodes of the
+        park's Sparkplug devices (no faults: their births and ``seq`` are a session's); the
+        others speak the contract."""
         self.simulator = simulator
         park_id = simulator.park.park.id
         self._topics = {d.id: topics.telemetry(park_id, d.id) for d in simulator.park.devices}
@@ -53,6 +57,8 @@ class TelemetryStream:
         self._mapped = frozenset(device_formats or {})
         for device_id, (topic, encode) in (device_formats or {}).items():
             self._topics[device_id], self._encoders[device_id] = topic, encode
+        self.sparkplug = sparkplug
+        self._sparkplug = sparkplug.devices if sparkplug else frozenset()
         self._faults = FaultInjector(faults, simulator.seed) if faults and faults.any() else None
 
     @property
@@ -64,7 +70,11 @@ class TelemetryStream:
         topic_of, encoder_of, faults = self._topics, self._encoders, self._faults
         for reading in self.simulator.advance(until_ms):
             device = reading.device_id
-            if faults is None:
+            if device in self._sparkplug:
+                assert self.sparkplug is not None
+                topic, payload = self.sparkplug.encode(reading)
+                yield Message(topic, payload, device, reading.ts_ms, True)
+            elif faults is None:
                 payload = encoder_of[device](reading)
                 yield Message(topic_of[device], payload, device, reading.ts_ms, True)
             else:

@@ -24,13 +24,13 @@ from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from collectors.sparkplug.host import SparkplugHost
 from collectors.sparkplug.payload import NUMERIC, decode_payload, metric_number, rebirth_command
-from collectors.sparkplug.schema import payload_class
 from parktwin.config import load_settings
 from parktwin.contract.reading import Reading
 from parktwin.metrics import render
 from parktwin.mqtt import make_client
 from parktwin.park.loader import ParkFileError, parse_park
 from parktwin.park.model import Park
+from parktwin.sparkplug_schema import payload_class
 from parktwin.validation import Limits
 from programs.wiring import twin_service
 from twin.state.twin import Twin

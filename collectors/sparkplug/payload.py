@@ -6,8 +6,8 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from collectors.sparkplug.schema import payload_class
 from parktwin.contract.reading import PayloadError
+from parktwin.sparkplug_schema import payload_class
 
 REBIRTH_METRIC = "Node Control/Rebirth"  # Sparkplug 3.0: a Boolean written true in an NCMD
 BOOLEAN = 11

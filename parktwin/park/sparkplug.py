@@ -14,6 +14,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+NAMESPACE = "spBv1.0"  # Sparkplug 3.0's topic namespace for Sparkplug B payloads
+
+
+def sparkplug_topic(group: str, kind: str, node: str, device: str | None = None) -> str:
+    """``spBv1.0/<group>/<message type>/<edge node>[/<device>]``."""
+    topic = f"{NAMESPACE}/{group}/{kind}/{node}"
+    return topic if device is None else f"{topic}/{device}"
+
+
 DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 # A Sparkplug id: UTF-8 without the MQTT special characters (Sparkplug 3.0, "Topic Namespace").
 SparkplugId = Annotated[str, Field(pattern=r"^[^/+#]{1,200}$")]

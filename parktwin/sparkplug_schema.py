@@ -198,7 +198,7 @@ _MESSAGES = [
 def file_descriptor() -> descriptor_pb2.FileDescriptorProto:
     """The schema as a protobuf file descriptor (proto2, package ``parktwin.sparkplug``)."""
     file = descriptor_pb2.FileDescriptorProto(
-        name="collectors/sparkplug/schema.py", package=PACKAGE, syntax="proto2"
+        name="parktwin/sparkplug_schema.py", package=PACKAGE, syntax="proto2"
     )
     made: dict[str, descriptor_pb2.DescriptorProto] = {}
     for path, fields, extensions_from, oneof in _MESSAGES:
