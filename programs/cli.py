@@ -298,7 +298,8 @@ def simulate(
         typer.Option(
             "--device-formats/--contract-only",
             help="Devices the park file maps publish as their firmware or gateway would "
-            "(Tasmota, Shelly, Neuron...); --contract-only: every device speaks the contract.",
+            "(Tasmota, Shelly, Neuron...), its sparkplug: devices as Sparkplug B edge nodes; "
+            "--contract-only: every device speaks the contract.",
         ),
     ] = True,
     dropout: Annotated[float, typer.Option(help="Probability a reading is not sent.")] = 0.0,
@@ -347,6 +348,7 @@ def simulate(
         ),
         senml_share=senml_share,
         device_formats=wire_formats(loaded) if device_formats else {},
+        sparkplug=device_formats,
         state_file=state_file,
         ledger_file=ledger,
         simulated_duration_s=simulated_hours * 3600 if simulated_hours is not None else None,

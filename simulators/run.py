@@ -46,6 +46,7 @@ class SimulatorOptions:
     senml_share: float = 0.0
     # Devices publishing as a real firmware or gateway would: device id -> (topic, encoder).
     device_formats: dict[str, tuple[str, Encoder]] = field(default_factory=dict)
+    sparkplug: bool = True  # the park's sparkplug: devices publish as their edge nodes would
     state_file: Path | None = None
     ledger_file: Path | None = None
     simulated_duration_s: float | None = None  # stop after this much simulated time
@@ -106,7 +107,7 @@ def build_stream(options: SimulatorOptions) -> TelemetryStream:
         options.faults,
         options.senml_share,
         options.device_formats,
-        edge if edge.devices else None,
+        edge if options.sparkplug and edge.devices else None,
     )
 
 

@@ -7,6 +7,7 @@ service's own output is an error in /healthz and /metrics."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -355,5 +356,20 @@ async def test_the_simulator_runs_under_its_account_and_every_message_gets_throu
         speed=0.0,
         simulated_duration_s=600.0,
     )
-    report = await run_simulator(options)  # a refused publish would raise PublishRefused
+    # The collector's account reads what the simulator publishes as the Sparkplug edge node.
+    sparkplug_kinds: list[str] = []
+    async with make_client(account(broker, "collector"), f"c-{uuid.uuid4().hex[:8]}") as reader:
+        await reader.subscribe("spBv1.0/#", qos=1)
+
+        async def read() -> None:
+            async for message in reader.messages:
+                sparkplug_kinds.append(str(message.topic).split("/")[2])
+
+        reading = asyncio.create_task(read())
+        report = await run_simulator(options)  # a refused publish would raise PublishRefused
+        await wait_until(lambda: sparkplug_kinds.count("DDATA") >= 3 * 8, timeout_s=10)
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
     assert report.messages_published >= len(DEMO.devices)
+    assert sparkplug_kinds[:4] == ["NBIRTH", "DBIRTH", "DBIRTH", "DBIRTH"]

@@ -14,8 +14,15 @@ from pathlib import Path
 import pytest
 from conftest import InfluxDatabase, Mosquitto, VictoriaMetrics
 
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import load_park
+
 pytestmark = pytest.mark.integration
 
+# The demo park's devices behind its Sparkplug B edge node (simulated as one).
+SPARKPLUG_DEVICES = {
+    device for group in load_park(demo_park_path()).sparkplug for device in group.devices.values()
+}
 SIMULATED_START = "2026-03-02T00:00:00+08:00"  # a Monday
 
 
@@ -128,6 +135,7 @@ def test_simulate_and_collect_store_every_published_reading_once_in_influxdb(
         for row in series["values"]:  # type: ignore[union-attr]
             stored[(series["tags"]["device"], row[0])] += 1  # type: ignore[index]
     assert len(published) > 5000
+    assert {device for device, _ in published} >= SPARKPLUG_DEVICES  # Sparkplug B ones too
     assert set(published.values()) == {1}
     assert stored == published
     # The summaries say what happened, in counts a user can check against each other.
@@ -172,4 +180,5 @@ def test_simulate_and_collect_store_every_published_reading_through_the_v2_api(
             for ts in series["timestamps"]:  # type: ignore[union-attr]
                 stored[(series["metric"]["device"], ts)] += 1  # type: ignore[index]
     assert len(published) > 5000
+    assert {device for device, _ in published} >= SPARKPLUG_DEVICES
     assert stored == published
