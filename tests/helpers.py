@@ -50,6 +50,7 @@ from parktwin.contract.reading import Reading
 from parktwin.mqtt import make_client
 from parktwin.park.loader import load_park, parse_park
 from parktwin.park.model import Park
+from parktwin.validation import Limits
 from parktwin.wire.connection import MqttConnection
 from parktwin.wire.inbound import InboundLimits, InboundPacket, Message, decode_inbound
 from parktwin.wire.packets import (
@@ -1181,3 +1182,27 @@ tariffs:
 
 def priced_whatif_park(park_id: str) -> Park:
     return parse_park(WHATIF_PARK.format(park_id=park_id) + WHATIF_TARIFFS, "whatif_park")
+
+
+# -- Sparkplug B: a park with one edge node (gw1) and two devices behind it -----------------------
+
+SPARKPLUG_LIMITS = Limits(
+    max_payload_bytes=65_536, earliest_ts_ms=0, max_future_ms=10 * 365 * 86_400_000
+)
+
+SPARKPLUG_PARK = """
+park: {{id: {park_id}, name: P, timezone: Asia/Shanghai, location: {{latitude: 0, longitude: 0}}}}
+zones: [{{id: z, name: Z, type: production}}]
+buildings:
+  - {{id: b, name: B, zone: z, use: factory, floor_area_m2: 100, occupant_capacity: 5}}
+devices:
+  - {{id: main, kind: grid_main_meter, zone: z, interval_s: 60}}
+  - {{id: m-line, kind: sub_meter, building: b, interval_s: 60}}
+  - {{id: m-press, kind: sub_meter, building: b, interval_s: 60}}
+sparkplug:
+  - group: {group}
+    devices: {{gw1/line: m-line, gw1/press: m-press}}
+    values:
+      energy_kwh: {{metric: Energy/Total}}
+      power_kw: {{metric: Power/Active, scale: 0.001}}   # the meter sends W
+"""

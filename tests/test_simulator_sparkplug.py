@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import Mosquitto
-from helpers import wait_until
+from helpers import SPARKPLUG_LIMITS as LIMITS
+from helpers import SPARKPLUG_PARK, wait_until
 
 from collectors.sparkplug.host import Outcome, SparkplugHost
 from collectors.sparkplug.payload import decode_payload, rebirth_command
@@ -21,27 +22,7 @@ from parktwin.config import MqttSettings
 from parktwin.mqtt import make_client
 from parktwin.park.loader import parse_park
 from parktwin.park.model import Park
-from parktwin.validation import Limits
 from simulators.run import SimulatorOptions, run_simulator
-
-LIMITS = Limits(max_payload_bytes=65_536, earliest_ts_ms=0, max_future_ms=10 * 365 * 86_400_000)
-
-PARK = """
-park: {{id: {park_id}, name: P, timezone: Asia/Shanghai, location: {{latitude: 0, longitude: 0}}}}
-zones: [{{id: z, name: Z, type: production}}]
-buildings:
-  - {{id: b, name: B, zone: z, use: factory, floor_area_m2: 100, occupant_capacity: 5}}
-devices:
-  - {{id: main, kind: grid_main_meter, zone: z, interval_s: 60}}
-  - {{id: m-line, kind: sub_meter, building: b, interval_s: 60}}
-  - {{id: m-press, kind: sub_meter, building: b, interval_s: 60}}
-sparkplug:
-  - group: {group}
-    devices: {{gw1/line: m-line, gw1/press: m-press}}
-    values:
-      energy_kwh: {{metric: Energy/Total}}
-      power_kw: {{metric: Power/Active, scale: 0.001}}   # the meter sends W
-"""
 
 
 class HostSide:
@@ -78,7 +59,7 @@ async def test_the_simulators_sparkplug_births_and_data_decode_and_a_rebirth_get
     mosquitto: Mosquitto, park_id: str, tmp_path: Path
 ) -> None:
     group = f"g-{park_id}"
-    park = parse_park(PARK.format(park_id=park_id, group=group), "park.yaml")
+    park = parse_park(SPARKPLUG_PARK.format(park_id=park_id, group=group), "park.yaml")
     side = HostSide(park)
     settings = MqttSettings(port=mosquitto.port)
     ledger = tmp_path / "ledger.csv"

@@ -16,7 +16,14 @@ import pysparkplug as spb
 import pytest
 from conftest import InfluxDatabase, Mosquitto
 from google.protobuf import json_format
-from helpers import collect_dead_letters, collector_settings, running, wait_until
+from helpers import SPARKPLUG_LIMITS as LIMITS
+from helpers import (
+    SPARKPLUG_PARK,
+    collect_dead_letters,
+    collector_settings,
+    running,
+    wait_until,
+)
 from prometheus_client import CollectorRegistry
 from pysparkplug._protobuf import sparkplug_b_pb2 as pysparkplug_pb2
 
@@ -31,36 +38,18 @@ from parktwin.mqtt import make_client
 from parktwin.park.loader import ParkFileError, parse_park
 from parktwin.park.model import Park
 from parktwin.sparkplug_schema import payload_class
-from parktwin.validation import Limits
 from programs.wiring import twin_service
 from twin.state.twin import Twin
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 ARRIVAL = T0 + 3_600_000
-LIMITS = Limits(max_payload_bytes=65_536, earliest_ts_ms=0, max_future_ms=10 * 365 * 86_400_000)
 
-PARK = """
-park: {{id: {park_id}, name: P, timezone: Asia/Shanghai, location: {{latitude: 0, longitude: 0}}}}
-zones: [{{id: z, name: Z, type: production}}]
-buildings:
-  - {{id: b, name: B, zone: z, use: factory, floor_area_m2: 100, occupant_capacity: 5}}
-devices:
-  - {{id: main, kind: grid_main_meter, zone: z, interval_s: 60}}
-  - {{id: m-line, kind: sub_meter, building: b, interval_s: 60}}
-  - {{id: m-press, kind: sub_meter, building: b, interval_s: 60}}
-sparkplug:
-  - group: plant
-    devices: {{gw1/line: m-line, gw1/press: m-press}}
-    values:
-      energy_kwh: {{metric: Energy/Total}}
-      power_kw: {{metric: Power/Active, scale: 0.001}}   # the meter sends W
-"""
 
 ENERGY, POWER, RATED = 1, 2, 3  # the aliases the birth gives
 
 
 def sparkplug_park(park_id: str = "spb") -> Park:
-    return parse_park(PARK.format(park_id=park_id), "sparkplug_park")
+    return parse_park(SPARKPLUG_PARK.format(group="plant", park_id=park_id), "sparkplug_park")
 
 
 def node_birth(bd_seq: int = 0, ts: int = T0) -> bytes:
@@ -365,7 +354,9 @@ def test_our_rebirth_command_is_what_pysparkplug_reads() -> None:
 
 
 def test_the_park_file_names_what_is_wrong_in_the_sparkplug_section() -> None:
-    text = PARK.format(park_id="spb").replace("gw1/press: m-press", "gw1/press: nobody")
+    text = SPARKPLUG_PARK.format(group="plant", park_id="spb").replace(
+        "gw1/press: m-press", "gw1/press: nobody"
+    )
     text = text.replace("power_kw: {metric", "watts: {metric")
     with pytest.raises(ParkFileError) as caught:
         parse_park(text, "park.yaml")
@@ -502,7 +493,7 @@ def test_the_acl_lets_the_services_read_the_group_and_ask_its_nodes_for_rebirths
     tmp_path: Path,
 ) -> None:
     park_file = tmp_path / "park.yaml"
-    park_file.write_text(PARK.format(park_id="spb"))
+    park_file.write_text(SPARKPLUG_PARK.format(group="plant", park_id="spb"))
     acl = subprocess.run(
         [sys.executable, "-m", "programs", "acl", "--park", str(park_file)],
         capture_output=True,
