@@ -192,7 +192,7 @@ class Column(Generic[T]):
 class DeviceTable(Columns):
     """Per device, aligned with ``ids``: status is online, stale, offline or never_seen."""
 
-    __slots__ = ("ids",)
+    __slots__ = ("ids", "status_codes")
 
     def __init__(
         self, ids: list[str], kinds: list[str], status: Ints, last_seen_ms: Ints, resets: Ints
@@ -210,6 +210,7 @@ class DeviceTable(Columns):
             }
         )
         self.ids = ids
+        self.status_codes = status  # DeviceStatus codes, as an array
 
     kinds = Column[str]()
     status = Column[str]()
@@ -231,10 +232,25 @@ class DeviceTable(Columns):
 class ChannelTable(Columns):
     """The latest value of every (device, quantity) read so far; keys are ``device|quantity``."""
 
-    __slots__ = ()
+    __slots__ = ("all_keys", "all_values", "seen")
 
-    def __init__(self, keys: Callable[[], list[str]], value: Floats, ts_ms: Ints) -> None:
-        """``keys`` makes the keys of the channels whose values and times are given."""
+    def __init__(
+        self,
+        all_keys: list[str],
+        key_array: npt.NDArray[np.object_],
+        all_values: Floats,
+        all_ts_ms: Ints,
+        seen: Bools,
+    ) -> None:
+        """Every channel of the park (``all_*``, aligned; ``key_array`` holds the same keys) and
+        which were read: the table holds those. The arrays must not change afterwards."""
+        self.all_keys, self.all_values, self.seen = all_keys, all_values, seen
+        if seen.all():
+            keys: Callable[[], list[str]] = lambda: list(all_keys)  # noqa: E731
+            value, ts_ms = all_values, all_ts_ms
+        else:
+            keys = lambda: key_array[seen].tolist()  # noqa: E731
+            value, ts_ms = all_values[seen], all_ts_ms[seen]
         super().__init__(
             {"keys": keys, "value": lambda: floats_or_none(value), "ts_ms": lambda: ts_ms.tolist()}
         )

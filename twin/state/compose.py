@@ -390,13 +390,12 @@ def enterprise_evaluation(at_mark: StateAtWatermark) -> EnterpriseEvaluation:
 
 def channel_table(topology: Topology, state: LiveState) -> ChannelTable:
     """The latest value and time of every channel read so far."""
-    seen = state.last_ts != NEVER
-    if seen.all():
-        keys = topology.channel_keys
-        return ChannelTable(lambda: list(keys), state.last_value.copy(), state.last_ts.copy())
-    key_array = topology.channel_key_array
     return ChannelTable(
-        lambda: key_array[seen].tolist(), state.last_value[seen], state.last_ts[seen]
+        topology.channel_keys,
+        topology.channel_key_array,
+        state.last_value.copy(),
+        state.last_ts.copy(),
+        state.last_ts != NEVER,
     )
 
 
