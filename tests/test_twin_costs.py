@@ -272,8 +272,8 @@ def test_place_cost_points_from_the_columns_are_the_points_of_the_rows() -> None
         tags = {"park": park.park.id, "period": period}
         for level in ("buildings", "zones", "enterprises"):
             table = getattr(snapshot.costs.periods[period], level)
-            fast = list(lines._cost_table_lines(period, level, table, report[level], tags, 1))
-            plain = list(lines._cost_table_lines(period, level, None, report[level], tags, 1))
+            fast = list(lines._cost_table_lines(period, level, table, report[level], tags))
+            plain = list(lines._cost_table_lines(period, level, None, report[level], tags))
             assert fast == plain and fast
 
 

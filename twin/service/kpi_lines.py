@@ -23,17 +23,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from math import isfinite
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from parktwin.influx.lineprotocol import escape_field_key, format_fields, line, series_key
+from parktwin.influx.lineprotocol import escape_field_key, format_fields, series_key
 from parktwin.park.model import Park
+from twin.service.float_texts import Floats, repr_rows
 from twin.state.cost_report import CostReport, CostTable
 from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
+from twin.state.summary import status_counts
 
 Fields = dict[str, float | bool | str]
 Tags = dict[str, str]
@@ -80,6 +81,23 @@ class RowPlan:
 
     take: Callable[[Sequence[Any]], tuple[float, ...]]  # the row's numbers as floats
     template: str
+    # The same template for the numbers' repr texts (``%s``), made by ``repr_rows``.
+    text_template: str
+
+
+def field_template(names: Sequence[str], conversion: str) -> str:
+    """A %-template of a field set: each escaped name, ``=`` and the conversion (``%r``)."""
+    # Percent signs doubled: the names are literal text of a %-template.
+    escaped = (escape_field_key(f"{name}").replace("%", "%%") for name in names)
+    return ",".join(f"{name}={conversion}" for name in escaped)
+
+
+def table_fields(plan: RowPlan, values: Floats) -> Iterator[str]:
+    """The field set of each row of an array of finite floats (one row's numbers a row)."""
+    texts = repr_rows(values)
+    if texts is not None:  # every number's repr written at once
+        return map(plan.text_template.__mod__, texts)
+    return map(plan.template.__mod__, map(tuple, values.tolist()))
 
 
 def row_plan(names: tuple[str, ...], kinds: tuple[type, ...]) -> RowPlan | None:
@@ -93,16 +111,16 @@ def row_plan(names: tuple[str, ...], kinds: tuple[type, ...]) -> RowPlan | None:
             return None
     if not taken:
         return None
-    # Percent signs doubled: the names are literal text of a %-template.
-    template = ",".join(f"{escape_field_key(f'{names[i]}').replace('%', '%%')}=%r" for i in taken)
+    template = field_template([names[i] for i in taken], "%r")
+    text_template = field_template([names[i] for i in taken], "%s")
     pick = itemgetter(*taken)
     if int in kinds:  # float() as numeric_fields does (a float stays the same object)
         if len(taken) == 1:
-            return RowPlan(lambda values: (float(pick(values)),), template)
-        return RowPlan(lambda values: tuple(map(float, pick(values))), template)
+            return RowPlan(lambda values: (float(pick(values)),), template, text_template)
+        return RowPlan(lambda values: tuple(map(float, pick(values))), template, text_template)
     if len(taken) == 1:
-        return RowPlan(lambda values: (pick(values),), template)
-    return RowPlan(pick, template)
+        return RowPlan(lambda values: (pick(values),), template, text_template)
+    return RowPlan(pick, template, text_template)
 
 
 class KpiLines:
@@ -111,6 +129,10 @@ class KpiLines:
     What does not change from tick to tick is made once and kept: every series key (by
     measurement and place) and, per kind of row (its keys and value types), the field-set
     template. The points are the same as ``kpi_lines`` makes.
+
+    Without the snapshot's JSON form, it reads the snapshot's ``outputs_dict`` and its tables
+    and columns as arrays; ``bodies`` are the points without their timestamp (what
+    ``ChangedPoints`` compares from tick to tick).
     """
 
     def __init__(self, park: Park) -> None:
@@ -120,15 +142,22 @@ class KpiLines:
         # Per period and level: the place ids and each place's series key and a space.
         self._table_keys: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
         # The field set of a place row whose numbers are all floats.
-        plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
-        self._place_template = plan.template if plan is not None else None
+        self._place_plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
 
     def __call__(self, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
-        """Line-protocol points of a snapshot (``state`` is its ``to_dict()``, when made)."""
+        """Line-protocol points of a snapshot (``state`` is its ``to_dict()`` or its
+        ``outputs_dict()``, when made)."""
         if snapshot.watermark_ms is None:
             return []
-        data = state if state is not None else snapshot.to_dict()
-        return [p for p in self._lines(snapshot, data, snapshot.watermark_ms) if p is not None]
+        suffix = f" {snapshot.watermark_ms}"
+        return [body + suffix for body in self.bodies(snapshot, state)]
+
+    def bodies(self, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
+        """The points of a snapshot without their timestamp (series key and field set)."""
+        if snapshot.watermark_ms is None:
+            return []
+        data = state if state is not None else snapshot.outputs_dict()
+        return [p for p in self._lines(snapshot, data) if p is not None]
 
     def _key(self, cache_key: tuple[str, ...], measurement: str, tags: Callable[[], Tags]) -> str:
         found = self._series.get(cache_key)
@@ -150,9 +179,7 @@ class KpiLines:
         fields = numeric_fields(row)
         return format_fields(fields) if fields else None
 
-    def _table_lines(
-        self, period: str, level: str, table: PlaceTable, tags: Tags, ts: int
-    ) -> list[str]:
+    def _table_lines(self, period: str, level: str, table: PlaceTable, tags: Tags) -> list[str]:
         """The points of one level's places of a period, made from the snapshot's columns of
         finite floats: what ``_row_fields`` makes of each row of ``table.rows()``."""
         cached = self._table_keys.get((period, level))
@@ -167,15 +194,11 @@ class KpiLines:
                 for place in table.ids
             ]
             cached = self._table_keys[(period, level)] = (table.ids, keys)
-        template = self._place_template
-        if template is None:
+        if self._place_plan is None:
             return []  # no fields: no points
-        fields = map(template.__mod__, map(tuple, table.values.tolist()))
-        return list(map(str.__add__, map(str.__add__, cached[1], fields), repeat(f" {ts}")))
+        return list(map(str.__add__, cached[1], table_fields(self._place_plan, table.values)))
 
-    def _lines(
-        self, snapshot: TwinSnapshot, state: dict[str, Any], ts: int
-    ) -> Iterator[str | None]:
+    def _lines(self, snapshot: TwinSnapshot, state: dict[str, Any]) -> Iterator[str | None]:
         park, series = self.park, self._series
         base = {"park": park.park.id}
         for period, report in (state.get("periods") or {}).items():
@@ -187,15 +210,15 @@ class KpiLines:
                 "twin_balance",
                 lambda: tags | {"hour_of_day": hour} if hour else tags,  # noqa: B023
             )
-            yield _point_text(key, numeric_fields(report["balance"]), ts)
+            yield _point_text(key, numeric_fields(report["balance"]))
             tables = snapshot.periods.get(period)
             for level in ("buildings", "zones", "enterprises"):
                 table = getattr(tables, level, None)
                 if isinstance(table, PlaceTable) and np.isfinite(table.values).all():
                     # Every field a finite float: the rows' fields straight from the columns.
-                    yield from self._table_lines(period, level, table, tags, ts)
+                    yield from self._table_lines(period, level, table, tags)
                     continue
-                for place in report[level]:
+                for place in _rows(report[level]):
                     place_key: tuple[str, ...] = ("twin_place", period, level, place["id"])
                     key = series.get(place_key) or self._key(
                         place_key,
@@ -203,7 +226,7 @@ class KpiLines:
                         lambda: tags | _place_tags(park, level, place["id"]),  # noqa: B023
                     )
                     fields_text = self._row_fields(place)
-                    yield f"{key} {fields_text} {ts}" if fields_text else None
+                    yield f"{key} {fields_text}" if fields_text else None
         for period in ("month", "year"):
             account = state.get(f"carbon_{period}")
             if account:
@@ -212,11 +235,11 @@ class KpiLines:
                     "twin_carbon",
                     lambda: base | {"period": period},  # noqa: B023
                 )
-                yield _point_text(key, numeric_fields(account), ts)
+                yield _point_text(key, numeric_fields(account))
         for name in ("zero_carbon", "progress"):
             if state.get(name):
                 key = self._key((name,), f"twin_{name}", lambda: base)
-                yield _point_text(key, numeric_fields(state[name]), ts)
+                yield _point_text(key, numeric_fields(state[name]))
         green = state.get("green_park")
         if green:
             fields = numeric_fields({k: v for k, v in green.items() if k != "categories"})
@@ -224,9 +247,7 @@ class KpiLines:
                 if category["score_pct"] is not None:
                     name = category["name"].replace(" ", "_")
                     fields[f"{name}_score_pct"] = float(category["score_pct"])
-            yield _point_text(
-                self._key(("green_park",), "twin_green_park", lambda: base), fields, ts
-            )
+            yield _point_text(self._key(("green_park",), "twin_green_park", lambda: base), fields)
         occupancy = state.get("occupancy")
         if occupancy:
             for row in occupancy["buildings"]:
@@ -237,12 +258,12 @@ class KpiLines:
                     lambda: base | self._occupancy_tags(row),  # noqa: B023
                 )
                 fields_text = self._row_fields(row)
-                yield f"{key} {fields_text} {ts}" if fields_text else None
+                yield f"{key} {fields_text}" if fields_text else None
             fields = numeric_fields(occupancy["jobs_housing"])
             if occupancy.get("persons_present") is not None:
                 fields["persons_present"] = float(occupancy["persons_present"])
             key = self._key(("jobs_housing",), "twin_jobs_housing", lambda: base)
-            yield _point_text(key, fields, ts)
+            yield _point_text(key, fields)
         evaluation = state.get("enterprises")
         if evaluation:
             for row in evaluation["enterprises"]:
@@ -254,26 +275,26 @@ class KpiLines:
                     "twin_enterprise",
                     lambda: base | {"enterprise": row["enterprise"]},  # noqa: B023
                 )
-                yield _point_text(key, fields, ts)
+                yield _point_text(key, fields)
         costs = state.get("costs")
         if costs:
-            yield from self._cost_lines(costs, snapshot.costs, base, ts)
-        statuses = Counter(state["devices"]["status"])
+            yield from self._cost_lines(costs, snapshot.costs, base)
+        devices = state.get("devices")  # not in the outputs' form: counted from the codes
+        statuses = Counter(devices["status"]) if devices else status_counts(snapshot.devices)
         key = self._key(("devices",), "twin_devices", lambda: base)
-        yield _point_text(key, {s: float(n) for s, n in statuses.items()}, ts)
+        yield _point_text(key, {s: float(n) for s, n in statuses.items()})
 
     def _cost_table_lines(
         self,
         period: str,
         level: str,
         table: CostTable | None,
-        rows: list[dict[str, Any]],
+        rows: list[dict[str, Any]] | CostTable,
         tags: Tags,
-        ts: int,
     ) -> Iterator[str | None]:
         """twin_cost_place points of one level: from the table's columns when every value is
         a finite float (the same text as from the rows), else row by row."""
-        ids = [row["id"] for row in rows] if table is None else table.ids
+        ids = [row["id"] for row in _rows(rows)] if table is None else table.ids
         keys = [
             self._series.get(("twin_cost_place", period, level, place))
             or self._key(
@@ -289,16 +310,15 @@ class KpiLines:
                 plan = row_plan(table.names, (float,) * len(table.names))
                 self._plans[(("cost", *table.names), ())] = plan
             if plan is not None:
-                template = plan.template
-                for key, values in zip(keys, table.values.tolist(), strict=True):
-                    yield f"{key} {template % tuple(values)} {ts}"
+                fields = table_fields(plan, table.values)
+                yield from map(" ".join, zip(keys, fields, strict=True))
                 return
-        for key, row in zip(keys, rows, strict=True):
+        for key, row in zip(keys, _rows(rows), strict=True):
             fields_text = self._row_fields(row)  # the id is text: not a field
-            yield f"{key} {fields_text} {ts}" if fields_text else None
+            yield f"{key} {fields_text}" if fields_text else None
 
     def _cost_lines(
-        self, costs: dict[str, Any], tables: CostReport | None, base: Tags, ts: int
+        self, costs: dict[str, Any], tables: CostReport | None, base: Tags
     ) -> Iterator[str | None]:
         """twin_cost per period, twin_cost_place per place and period, twin_cost_demand."""
         for period, report in costs["periods"].items():
@@ -309,17 +329,17 @@ class KpiLines:
                 fields[f"{band['band']}_kwh"] = float(band["kwh"])
                 fields[f"{band['band']}_yuan"] = float(band["yuan"])
             key = self._key(("twin_cost", period), "twin_cost", lambda: tags)  # noqa: B023
-            yield _point_text(key, fields, ts)
+            yield _point_text(key, fields)
             for level in ("buildings", "zones", "enterprises"):
                 table = tables.periods[period] if tables else None
                 yield from self._cost_table_lines(
-                    period, level, getattr(table, level) if table else None, report[level], tags, ts
+                    period, level, getattr(table, level) if table else None, report[level], tags
                 )
         demand = costs["demand"]
         fields = numeric_fields({k: v for k, v in demand.items() if k not in ("meters", "basic")})
         fields["basic_charge_yuan"] = float(demand["basic"]["charge_yuan"])
         yield _point_text(self._key(("twin_cost_demand",), "twin_cost_demand", lambda: base),
-                          fields, ts)  # fmt: skip
+                          fields)  # fmt: skip
 
     def _occupancy_tags(self, row: dict[str, Any]) -> Tags:
         building = self.park.buildings_by_id.get(row["building"])
@@ -330,8 +350,14 @@ class KpiLines:
         }
 
 
-def _point_text(series: str, fields: Fields, ts_ms: int) -> str | None:
-    return line(series, format_fields(fields), ts_ms) if fields else None
+def _point_text(series: str, fields: Fields) -> str | None:
+    """A point without its timestamp; None without fields."""
+    return f"{series} {format_fields(fields)}" if fields else None
+
+
+def _rows(rows: list[dict[str, Any]] | PlaceTable | CostTable) -> list[dict[str, Any]]:
+    """A level's place rows, from the JSON form or from a table kept as it is."""
+    return rows.rows() if isinstance(rows, PlaceTable | CostTable) else rows
 
 
 def kpi_lines(park: Park, snapshot: TwinSnapshot, state: dict[str, Any] | None = None) -> list[str]:
