@@ -29,6 +29,10 @@ class ApiSource(Protocol):
 
     def state(self) -> dict[str, Any] | None: ...
 
+    def state_body(self, section: str | None = None) -> bytes | None:
+        """The state (or one section of it) as JSON, None before the first tick."""
+        ...
+
     def health(self) -> dict[str, Any]: ...
 
 
@@ -40,11 +44,12 @@ def _json(body: object, status: int = 200) -> web.Response:
     )
 
 
-def _section(source: ApiSource, key: str) -> web.Response:
-    state = source.state()
-    if state is None:
+def _section(source: ApiSource, key: str | None) -> web.Response:
+    """The state (``key`` None) or one section of it, as the source serialised it this tick."""
+    body = source.state_body(key)
+    if body is None:
         return _json({"error": "the twin has no state yet"}, status=503)
-    return _json(state.get(key))
+    return web.Response(body=body, content_type="application/json")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,10 +73,7 @@ def build_app(source: ApiSource, registry: CollectorRegistry, token: str | None)
         return _json(report, status=503 if report.get("status") == "error" else 200)
 
     async def state(_: web.Request) -> web.Response:
-        current = source.state()
-        if current is None:
-            return _json({"error": "the twin has no state yet"}, status=503)
-        return _json(current)
+        return _section(source, None)
 
     async def kpis(_: web.Request) -> web.Response:
         return _section(source, "kpis")

@@ -7,9 +7,12 @@
   checkpoint lacks, and the twin ignores what it has already counted, so a restart neither loses
   nor double counts.
 - Every ``tick_s`` it takes a snapshot: KPIs to InfluxDB (timestamped with the event-time
-  watermark, never the wall clock), the state as retained JSON on ``parks/{park}/twin/state``,
-  and the same for the HTTP API. Each snapshot is then offered to the listeners the program
-  attached (the alerts; later, reports): the twin knows them only as ``SnapshotListener``.
+  watermark, never the wall clock; the points that changed, and all of them once an event-time
+  minute, see ``kpi_changes.py``), the KPI summary as retained JSON on
+  ``parks/{park}/twin/state``, and the state for the HTTP API (its JSON form made when asked,
+  once a tick, see ``tick_state.py``). Each snapshot is then offered to the listeners the
+  program attached (the alerts; later, reports): the twin knows them only as
+  ``SnapshotListener``.
 """
 
 from __future__ import annotations
@@ -47,10 +50,12 @@ from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.service.history import FINE_SPAN_MS, latest_event_ms, load_history
 from twin.service.http_api import build_app, serve
+from twin.service.kpi_changes import ChangedPoints
 from twin.service.kpi_lines import KpiLines
 from twin.service.metrics import TwinMetrics
+from twin.service.tick_state import TickState
 from twin.state.snapshot import TwinSnapshot
-from twin.state.summary import kpi_summary
+from twin.state.summary import SummaryOfSnapshots
 from twin.state.trends import trends
 from twin.state.twin import Twin
 
@@ -148,8 +153,10 @@ class TwinService:
         self._limits = Limits.from_settings(settings.collector)
         self._unacked = Unacknowledged()
         self._checkpoint_due = asyncio.Event()
-        self._state: dict[str, Any] | None = None
+        self._tick_state: TickState | None = None
         self._kpi_lines = KpiLines(park)  # keeps the series keys from tick to tick
+        self._changed_points = ChangedPoints()  # the last tick's points, to write the changes
+        self._summaries = SummaryOfSnapshots(park)
         self._last_checkpoint_s: float | None = None
         self.api_url: str | None = None
         # Routes a program adds to the HTTP API (the reports'); the twin knows none of them.
@@ -185,7 +192,12 @@ class TwinService:
         return self._alerts_shown()
 
     def state(self) -> dict[str, Any] | None:
-        return self._state
+        """The last tick's full state (its JSON form is made on the first call of the tick)."""
+        return None if self._tick_state is None else self._tick_state.state()
+
+    def state_body(self, section: str | None = None) -> bytes | None:
+        """The last tick's state, or one section of it, as JSON (made once a tick)."""
+        return None if self._tick_state is None else self._tick_state.body(section)
 
     def bills(self, month: str) -> BillSet | None:
         """Tenant bills of a month the twin keeps (``GET /api/bills?month=YYYY-MM``)."""
@@ -358,11 +370,6 @@ class TwinService:
         self.stats.checkpoints += 1
         self.intake.ack(held.generation, held.mids)
 
-    def _sequence_missing(self, ids: list[str]) -> list[int]:
-        """Each device's sequence numbers missing now, aligned with the device table."""
-        missing = self.stats.sequences.missing_by_device()
-        return [missing.get(i, 0) for i in ids] if missing else [0] * len(ids)
-
     async def _before_leaving(self) -> None:
         await self._checkpoint()
 
@@ -374,11 +381,13 @@ class TwinService:
     async def _tick(self) -> None:
         started = time.perf_counter()
         snapshot = self.twin.snapshot()
-        state = snapshot.to_dict()
-        state["kpis"] = summary = kpi_summary(self.park, state)
-        state["devices"]["sequence_missing"] = self._sequence_missing(state["devices"]["ids"])
-        lines = self._kpi_lines(snapshot, state)
-        self._state = state
+        outputs = snapshot.outputs_dict()  # the JSON form less the columns, read as arrays
+        summary = self._summaries(snapshot, outputs)
+        bodies = self._kpi_lines.bodies(snapshot, outputs)
+        watermark = snapshot.watermark_ms
+        lines = [] if watermark is None else self._changed_points(bodies, watermark)
+        missing = self.stats.sequences.missing_by_device()
+        self._tick_state = TickState(snapshot, summary, missing)
         self.stats.last_tick_s = time.perf_counter() - started
         self.stats.ticks += 1
         body = orjson.dumps(summary, option=orjson.OPT_NON_STR_KEYS)
@@ -394,7 +403,8 @@ class TwinService:
             await self._writer.write(lines)
             self.stats.kpi_points_written += len(lines)
         except WriteError as exc:
-            # KPIs are derived: the next tick writes the current values again.
+            # KPIs are derived: the next tick writes the current values again, all of them.
+            self._changed_points.forget()
             self.stats.kpi_write_failures += 1
             log.warning("KPI write failed: %s", exc)
 
