@@ -23,19 +23,19 @@ class ChangedPoints:
     """The points of successive ticks to write, from their bodies (series key and fields)."""
 
     full_set_every_ms: int = FULL_SET_EVERY_MS
-    _last: frozenset[str] | None = None  # the bodies of the last tick; None: write all
+    _last: list[str] | None = None  # the bodies of the last tick; None: write all
     _period: int | None = field(default=None)
 
     def __call__(self, bodies: list[str], watermark_ms: int) -> list[str]:
         """The lines to write of a tick's point bodies, stamped with ``watermark_ms``."""
         period = watermark_ms // self.full_set_every_ms
-        last = self._last
-        self._last = frozenset(bodies)
+        last, self._last = self._last, bodies
         if last is None or period != self._period:
             self._period = period
             chosen = bodies
-        else:
-            chosen = [body for body in bodies if body not in last]
+        else:  # the set only on the ticks that need it: most ticks of a minute, not its first
+            written = frozenset(last)
+            chosen = [body for body in bodies if body not in written]
         suffix = f" {watermark_ms}"
         return [body + suffix for body in chosen]
 

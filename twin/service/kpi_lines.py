@@ -139,8 +139,9 @@ class KpiLines:
         self.park = park
         self._series: dict[tuple[str, ...], str] = {}
         self._plans: dict[tuple[tuple[str, ...], tuple[type, ...]], RowPlan | None] = {}
-        # Per period and level: the place ids and each place's series key and a space.
-        self._table_keys: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        # Per period and level: the place ids and each place's series key and a space (the
+        # place points), or its series key (the place cost points, keyed with their measurement).
+        self._table_keys: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
         # The field set of a place row whose numbers are all floats.
         self._place_plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
 
@@ -295,15 +296,18 @@ class KpiLines:
         """twin_cost_place points of one level: from the table's columns when every value is
         a finite float (the same text as from the rows), else row by row."""
         ids = [row["id"] for row in _rows(rows)] if table is None else table.ids
-        keys = [
-            self._series.get(("twin_cost_place", period, level, place))
-            or self._key(
-                ("twin_cost_place", period, level, place),
-                "twin_cost_place",
-                lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
-            )
-            for place in ids
-        ]
+        cached = self._table_keys.get(("twin_cost_place", period, level))
+        if cached is None or not (cached[0] is ids or cached[0] == ids):
+            keys = [
+                self._key(
+                    ("twin_cost_place", period, level, place),
+                    "twin_cost_place",
+                    lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
+                )
+                for place in ids
+            ]
+            cached = self._table_keys[("twin_cost_place", period, level)] = (ids, keys)
+        keys = cached[1]
         if table is not None and len(table) and np.isfinite(table.values).all():
             plan = self._plans.get((("cost", *table.names), ()), MISSING)
             if plan is MISSING:

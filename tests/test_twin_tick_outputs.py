@@ -1,0 +1,275 @@
+"""A tick's outputs made from the snapshot's arrays are the outputs of its JSON form.
+
+The twin service no longer makes the snapshot's JSON form every tick: the KPI summary and the
+KPI points come from the snapshot (``outputs_dict`` and its arrays), only the points that
+changed are written between the full sets of each event-time minute, and the state the HTTP
+API shows is made when first asked. Each test holds one of these to the path it replaced.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import orjson
+import pytest
+from helpers import day_batches, day_park, steady, tariff_park
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parktwin.contract.reading import Reading
+from parktwin.park.model import Park
+from twin.service.float_texts import repr_rows
+from twin.service.kpi_changes import ChangedPoints
+from twin.service.kpi_lines import KpiLines, kpi_lines
+from twin.service.tick_state import JSON_OPTIONS, TickState
+from twin.state.snapshot import TwinSnapshot
+from twin.state.summary import SummaryOfSnapshots, kpi_summary
+from twin.state.twin import Twin
+
+MINUTE_MS = 60_000
+
+
+def day_snapshots() -> Iterator[tuple[Park, TwinSnapshot]]:
+    """The day park's snapshot after each batch of its day, the first before any reading."""
+    park = day_park()
+    twin = Twin(park)
+    yield park, twin.snapshot()
+    for batch in day_batches():
+        twin.ingest(batch)
+        yield park, twin.snapshot()
+
+
+def tariff_snapshots() -> Iterator[tuple[Park, TwinSnapshot]]:
+    """A park with tariffs through a morning, hour by hour (costs in every period)."""
+    park = tariff_park()
+    twin = Twin(park)
+    readings = [
+        *steady("m-plant", "energy_kwh", 10, "2026-10-13T00:00", "2026-10-13T09:00"),
+        *steady("gas-1", "gas_m3", 2, "2026-10-13T00:00", "2026-10-13T09:00"),
+        *steady("main", "energy_import_kwh", 30, "2026-10-13T00:00", "2026-10-13T09:00"),
+    ]
+    readings.sort(key=lambda r: r.ts_ms)
+    for hour in range(0, len(readings), 12):
+        twin.ingest(readings[hour : hour + 12])
+        yield park, twin.snapshot()
+
+
+def every_snapshot() -> Iterator[tuple[Park, TwinSnapshot]]:
+    yield from day_snapshots()
+    yield from tariff_snapshots()
+
+
+# -- floats as text ---------------------------------------------------------------------------
+
+
+def test_floats_written_at_once_are_their_reprs_across_magnitudes() -> None:
+    rng = np.random.default_rng(7)
+    magnitudes = 10.0 ** rng.integers(-4, 16, 20_000)
+    values = rng.uniform(1, 10, 20_000) * magnitudes
+    values = values[(values >= 1e-4) & (values < 1e16)]
+    edges = [0.0, -0.0, 1e-4, 1.0, 100.0, 0.1, 1 / 3, 2**53, 9999999999999998.0, 123456.789]
+    values = np.concatenate([values, -values, np.round(values, 2), edges, np.negative(edges)])
+    values = values[: len(values) // 6 * 6].reshape(-1, 6)
+    rows = repr_rows(values)
+    assert rows is not None
+    assert rows == [tuple(map(repr, row)) for row in values.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=12))
+def test_any_finite_floats_are_written_as_repr_or_left_to_repr(numbers: list[float]) -> None:
+    rows = repr_rows(np.array([numbers], dtype=np.float64))
+    if rows is not None:
+        assert rows == [tuple(map(repr, numbers))]
+    else:  # only a number repr writes with an exponent is left to it
+        assert any(n != 0 and not 1e-4 <= abs(n) < 1e16 for n in numbers)
+
+
+@pytest.mark.parametrize("odd", [1e-5, -3e-7, 1e16, -2.5e20, 5e-324, math.nan, math.inf])
+def test_a_column_with_a_number_repr_writes_with_an_exponent_is_left_to_repr(odd: float) -> None:
+    assert repr_rows(np.array([[1.0, odd], [2.0, 3.0]])) is None
+
+
+def test_tables_of_no_rows_or_no_columns_have_no_texts() -> None:
+    assert repr_rows(np.zeros((0, 3))) == []
+    assert repr_rows(np.zeros((2, 0))) == [(), ()]
+
+
+# -- the summary and the points without the JSON form ------------------------------------------
+
+
+def test_the_summary_from_the_snapshots_arrays_is_the_summary_of_its_json_form() -> None:
+    summaries: dict[str, SummaryOfSnapshots] = {}
+    for park, snapshot in every_snapshot():
+        of_snapshots = summaries.setdefault(park.park.id, SummaryOfSnapshots(park))
+        expected = kpi_summary(park, snapshot.to_dict())
+        assert of_snapshots(snapshot, snapshot.outputs_dict()) == expected
+        # The same text, key order included (the retained topic's payload).
+        assert orjson.dumps(of_snapshots(snapshot, snapshot.outputs_dict())) == orjson.dumps(
+            expected
+        )
+
+
+def test_the_summary_leaves_out_power_not_read_or_not_a_number() -> None:
+    park = day_park()
+    twin = Twin(park)
+    first = day_batches()[0]
+    twin.ingest([r for r in first if r.device_id != "grid"])
+    snapshot = twin.snapshot()
+    summary = SummaryOfSnapshots(park)(snapshot, snapshot.outputs_dict())
+    assert summary == kpi_summary(park, snapshot.to_dict())
+    assert summary["grid_power_kw"] is None
+    channels = snapshot.channels
+    channels.all_values[channels.seen] = math.nan  # every latest value unknown
+    assert SummaryOfSnapshots(park)(snapshot, snapshot.outputs_dict())["pv_power_kw"] is None
+
+
+def test_the_outputs_form_is_the_json_form_less_the_columns() -> None:
+    for _, snapshot in every_snapshot():
+        full, outputs = snapshot.to_dict(), snapshot.outputs_dict()
+        assert set(full) - set(outputs) == {"devices", "channels", "flows"}
+        for key, value in outputs.items():
+            if key not in ("periods", "costs"):
+                assert value == full[key], key
+        for period, report in outputs["periods"].items():
+            for level in ("buildings", "zones", "enterprises"):
+                assert report[level].rows() == full["periods"][period][level]
+
+
+def test_kpi_points_from_the_snapshots_arrays_are_the_points_of_its_json_form() -> None:
+    kept: dict[str, KpiLines] = {}
+    for park, snapshot in every_snapshot():
+        lines = kept.setdefault(park.park.id, KpiLines(park))
+        expected = kpi_lines(park, snapshot, snapshot.to_dict())
+        assert lines(snapshot) == expected
+        assert lines(snapshot, snapshot.outputs_dict()) == expected
+        stamp = f" {snapshot.watermark_ms}"
+        assert [b + stamp for b in lines.bodies(snapshot)] == expected
+
+
+def test_kpi_points_with_numbers_repr_writes_with_exponents_are_the_points_of_the_rows() -> None:
+    park, snapshot = list(tariff_snapshots())[-1]
+    assert snapshot.costs is not None
+    snapshot.periods["day"].buildings.values[0, 0] = 1.25e-7
+    snapshot.periods["month"].zones.values[-1, 2] = 3.5e17
+    snapshot.costs.periods["day"].buildings.values[0, 0] = 4e-9
+    state = snapshot.to_dict()
+    lines = KpiLines(park)(snapshot)
+    assert lines == kpi_lines(park, snapshot, state)
+    assert any("=1.25e-07," in line for line in lines)
+    assert any("=4e-09," in line for line in lines)
+
+
+# -- only the points that changed ---------------------------------------------------------------
+
+SERIES = re.compile(r"^((?:[^ \\]|\\.)*) ")
+
+
+def by_series(lines: list[str]) -> dict[str, str]:
+    """Each point's fields and timestamp by its series key."""
+    found = {}
+    for line in lines:
+        match = SERIES.match(line)
+        assert match is not None
+        found[match.group(1)] = line[match.end() :]
+    return found
+
+
+def fields_only(points: dict[str, str]) -> dict[str, str]:
+    return {key: rest.rsplit(" ", 1)[0] for key, rest in points.items()}
+
+
+@pytest.mark.parametrize("full_every_ms", [MINUTE_MS, 366 * 24 * 60 * MINUTE_MS])
+def test_the_changed_points_written_tick_after_tick_add_up_to_every_ticks_full_set(
+    full_every_ms: int,
+) -> None:
+    """What InfluxDB holds after each tick (the latest point of every series) is what the full
+    set of that tick says, and the first tick of every period (an event-time minute in the
+    service; here also a year, so that the day's ticks write only changes) writes the full set."""
+    for snapshots in (day_snapshots(), tariff_snapshots()):
+        changed = ChangedPoints(full_every_ms)
+        deltas = 0
+        stored: dict[str, str] = {}
+        lines: KpiLines | None = None
+        last_minute = None
+        for park, snapshot in snapshots:
+            lines = lines or KpiLines(park)
+            if snapshot.watermark_ms is None:
+                continue
+            full = lines(snapshot)
+            written = changed(lines.bodies(snapshot), snapshot.watermark_ms)
+            assert set(written) <= set(full)
+            minute = snapshot.watermark_ms // full_every_ms
+            if minute != last_minute:
+                assert written == full
+            else:
+                deltas += len(written) < len(full)
+            last_minute = minute
+            stored |= by_series(written)
+            # Series of past hours (their hour_of_day tag) stay as they were last written.
+            now = fields_only(by_series(full))
+            assert {key: fields_only(stored)[key] for key in now} == now
+        assert deltas or full_every_ms == MINUTE_MS
+
+
+def test_ticks_within_a_minute_write_only_the_points_that_changed() -> None:
+    park = day_park()
+    twin = Twin(park)
+    batches = day_batches()
+    for batch in batches[:3]:
+        twin.ingest(batch)
+    lines, changed = KpiLines(park), ChangedPoints()
+    first = twin.snapshot()
+    assert first.watermark_ms is not None
+    assert changed(lines.bodies(first), first.watermark_ms) == lines(first)
+    # The same state a tick later (no reading since): nothing new to write.
+    assert changed(lines.bodies(first), first.watermark_ms) == []
+    # A reading inside the same minute: its meter's place points and the park's change.
+    at = first.watermark_ms + 1_000
+    assert at // MINUTE_MS == first.watermark_ms // MINUTE_MS
+    twin.ingest([Reading("m_fab", at, {"energy_kwh": 2_500.0})])
+    second = twin.snapshot()
+    written = changed(lines.bodies(second), at)
+    full = lines(second)
+    assert 0 < len(written) < len(full)
+    assert set(written) <= set(full)
+    assert any(line.startswith("twin_balance,") for line in written)
+    assert not any(line.startswith("twin_devices,") for line in written)  # statuses the same
+
+
+def test_after_a_failed_write_the_next_tick_writes_the_full_set() -> None:
+    park, snapshot = next(s for s in day_snapshots() if s[1].watermark_ms is not None)
+    assert snapshot.watermark_ms is not None
+    lines, changed = KpiLines(park), ChangedPoints()
+    bodies = lines.bodies(snapshot)
+    changed(bodies, snapshot.watermark_ms)
+    assert changed(bodies, snapshot.watermark_ms) == []
+    changed.forget()
+    assert changed(bodies, snapshot.watermark_ms) == lines(snapshot)
+
+
+# -- the state the HTTP API shows ------------------------------------------------------------
+
+
+def test_the_state_made_on_request_is_the_state_each_tick_used_to_make() -> None:
+    for park, snapshot in every_snapshot():
+        summary = SummaryOfSnapshots(park)(snapshot, snapshot.outputs_dict())
+        ids = snapshot.devices.ids
+        missing = {ids[-1]: 3} if ids else {}
+        tick = TickState(snapshot, summary, missing)
+        expected = snapshot.to_dict()
+        expected["kpis"] = kpi_summary(park, expected)
+        expected["devices"]["sequence_missing"] = [missing.get(i, 0) for i in ids]
+        assert tick.state() == expected
+        assert tick.state() is tick.state()  # made once a tick
+        assert tick.body() == orjson.dumps(expected, option=JSON_OPTIONS)
+        for section in ("kpis", "enterprises", "costs", "nothing"):
+            assert tick.body(section) == orjson.dumps(expected.get(section), option=JSON_OPTIONS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__]))
