@@ -1,42 +1,60 @@
-"""Cost of a twin tick (one reading per device, then a snapshot) as the park grows.
+"""The twin service's whole tick as the park grows, without and with tariffs (issue #20).
 
 A synthetic park of N devices (sub-meters, people counters, gas meters, PV inverters, one grid
 meter; 20 devices a building, 5 buildings an enterprise, 10 zones) receives one round of
-readings per tick. Each tick is timed as ``Twin.ingest`` + ``Twin.snapshot`` and, apart, the
-rest of what the twin service does with every snapshot (``twin/service/service.py``, ``_tick``):
-``TwinSnapshot.to_dict`` (the snapshot keeps its per-device columns as arrays and makes the
-lists there), then the KPI summary and the KPI line-protocol points. The service tick is the
-sum of the three: the CPU time a tick costs the service, less its I/O. The baseline, measured
-in the same run on the same readings, is a plain Python loop doing the least a twin must: per
-device the step from the last counter value, added up per building in a dict. Linearity is
-the ratio to the 1,000-device figure.
+readings per tick, one event-time minute apart, and optionally the demo park's example tariff.
+Each tick is timed, in CPU seconds of this process, as:
+
+- **ingest + snapshot** (``Twin.ingest`` + ``Twin.snapshot``): the reference, measured in the
+  same run on the same readings;
+- **outputs**: what ``TwinService._tick`` does with the snapshot but for its I/O
+  (``twin/service/tick_outputs.py``: the KPI summary and its retained JSON, the KPI points to
+  write, the state kept for the HTTP API);
+- the **service tick**: the two together, the figure the issue's targets are about;
+- the **JSON-form outputs** the service made before issue #20 from the same snapshot, for
+  comparison: ``to_dict``, ``kpi_summary`` of it and every KPI point from it (run in alternate
+  order with the outputs, tick by tick);
+- a plain Python **baseline** loop that only steps each counter and sums per building.
+
+Linearity is the service tick's time per device against the 1,000- and 10,000-device parks'.
+Every tick here is an event-time minute apart, so each writes the full set of KPI points (the
+worst case: ticks between two minutes write only what changed).
 
     .venv/bin/python bench/twin_tick.py [--sizes 1000 10000 100000] [--ticks 5]
-        [--write docs/performance.md]
+        [--parks plain tariff] [--no-json-form]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
+import os
 import platform
-import re
 import statistics
-import textwrap
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
 from bench_park import synthetic_park
 
 from parktwin.contract.reading import Reading
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import load_park
 from parktwin.park.model import Park
 from twin.service.kpi_lines import KpiLines
+from twin.service.tick_outputs import TickOutputs
 from twin.state.summary import kpi_summary
 from twin.state.twin import Twin
 
 T0_MS = 1_709_568_000_000  # 2024-03-05 00:00 Asia/Shanghai
 TICK_MS = 60_000
+PARKS = ("plain", "tariff")
 
 
 def round_of_readings(park: Park, tick: int, rng: np.random.Generator) -> list[Reading]:
@@ -73,9 +91,27 @@ def baseline(readings: list[Reading], last: dict[str, float], building_of: dict[
             totals[building] = totals.get(building, 0.0) + step
 
 
-def measure(devices: int, ticks: int) -> dict[str, float]:
-    """Median seconds per tick of the twin and of the baseline, for one park size."""
+def bench_park(devices: int, kind: str) -> Park:
+    """The synthetic park, with the demo park's example tariff for ``kind`` "tariff"."""
     park = synthetic_park(devices)
+    if kind == "tariff":
+        park = park.model_copy(update={"tariffs": load_park(demo_park_path()).tariffs})
+    return park
+
+
+def json_form_outputs(park: Park, lines: KpiLines, twin: Twin) -> None:
+    """What the service did with each snapshot before issue #20 (its JSON form made first)."""
+    snapshot = twin.snapshot()
+    state = snapshot.to_dict()
+    state["kpis"] = kpi_summary(park, state)
+    lines(snapshot, state)
+
+
+def measure(
+    devices: int, ticks: int, kind: str = "plain", json_form: bool = True
+) -> dict[str, Any]:
+    """Median CPU seconds per tick of each part, for one park size and kind."""
+    park = bench_park(devices, kind)
     started = time.perf_counter()
     twin = Twin(park)
     build_s = time.perf_counter() - started
@@ -99,116 +135,113 @@ def measure(devices: int, ticks: int) -> dict[str, float]:
             else:
                 full_gc.append(time.perf_counter() - gc_started[0])
 
-    points = KpiLines(park)  # the service keeps one from tick to tick
-    tick_s, dict_s, kpi_s, base_s = [], [], [], []
+    outputs = TickOutputs(park)  # the service keeps one from tick to tick
+    before = KpiLines(park)  # as did the service before
+    clock = time.process_time
+    tick_s, out_s, json_s, base_s, written = [], [], [], [], []
     gc.callbacks.append(watch)
     try:
         for tick in range(1, ticks + 1):
             # Made tick by tick, as the service's readings arrive: only one round is alive.
             readings = round_of_readings(park, tick, rng)
-            t = time.perf_counter()
+            t = clock()
             twin.ingest(readings)
-            snap = twin.snapshot()
-            tick_s.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            state = snap.to_dict()
-            dict_s.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            # What TwinService._tick does with the snapshot, but for publishing and writing.
-            state["kpis"] = kpi_summary(park, state)
-            points(snap, state)
-            kpi_s.append(time.perf_counter() - t)
-            t = time.perf_counter()
+            snapshot = twin.snapshot()
+            tick_s.append(clock() - t)
+            # The JSON-form path first on odd ticks, second on even ones.
+            if json_form and tick % 2:
+                t = clock()
+                json_form_outputs(park, before, twin)
+                json_s.append(clock() - t)
+            t = clock()
+            output = outputs(snapshot, {})
+            out_s.append(clock() - t)
+            written.append(len(output.lines))
+            if json_form and not tick % 2:
+                t = clock()
+                json_form_outputs(park, before, twin)
+                json_s.append(clock() - t)
+            t = clock()
             baseline(readings, last, building_of)
-            base_s.append(time.perf_counter() - t)
+            base_s.append(clock() - t)
     finally:
         gc.callbacks.remove(watch)
         gc.unfreeze()
-    service_s = [a + b + c for a, b, c in zip(tick_s, dict_s, kpi_s, strict=True)]
+    service_s = [a + b for a, b in zip(tick_s, out_s, strict=True)]
     return {
+        "park": kind,
         "devices": devices,
         "build_s": build_s,
         "tick_s": statistics.median(tick_s),
-        "to_dict_s": statistics.median(dict_s),
-        "kpis_s": statistics.median(kpi_s),
+        "outputs_s": statistics.median(out_s),
         "service_s": statistics.median(service_s),
+        "json_form_s": statistics.median(json_s) if json_s else math.nan,
         "baseline_s": statistics.median(base_s),
+        "points": statistics.median(written),
         "full_gcs": len(full_gc),
         "full_gc_s": statistics.median(full_gc) if full_gc else 0.0,
     }
 
 
-def table(results: list[dict[str, float]]) -> str:
-    """The figures as a Markdown table."""
-    first = results[0]
+def linearity(results: list[dict[str, Any]]) -> None:
+    """Add each row's service tick per device against its park's 1,000 and 10,000 devices."""
+    for r in results:
+        r["per_device_us"] = r["service_s"] / r["devices"] * 1e6
+    for r in results:
+        for size in (1_000, 10_000):
+            same = [x for x in results if x["park"] == r["park"] and x["devices"] == size]
+            r[f"vs_{size}"] = r["per_device_us"] / same[0]["per_device_us"] if same else math.nan
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table (milliseconds of CPU, medians)."""
     lines = [
-        "| devices | tick (ingest + snapshot) | per device | vs 1,000 devices, per device |"
-        " `to_dict` | KPI summary + lines | service tick | baseline loop | tick / baseline |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| park | devices | ingest + snapshot (reference) | outputs | **service tick** |"
+        " service / reference | per device | vs 1,000 | vs 10,000 | JSON-form outputs (before)"
+        " | KPI points | baseline loop |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        per_device = r["tick_s"] / r["devices"]
-        linear = per_device / (first["tick_s"] / first["devices"])
         lines.append(
-            f"| {int(r['devices']):,} | {r['tick_s'] * 1000:,.1f} ms | {per_device * 1e6:.1f} µs"
-            f" | {linear:.2f}x | {r['to_dict_s'] * 1000:,.1f} ms | {r['kpis_s'] * 1000:,.1f} ms"
-            f" | {r['service_s'] * 1000:,.1f} ms | {r['baseline_s'] * 1000:,.1f} ms"
-            f" | {r['tick_s'] / r['baseline_s']:.1f}x |"
+            f"| {r['park']} | {r['devices']:,} | {r['tick_s'] * 1000:,.1f} ms"
+            f" | {r['outputs_s'] * 1000:,.1f} ms | **{r['service_s'] * 1000:,.1f} ms**"
+            f" | {r['service_s'] / r['tick_s']:.2f}x | {r['per_device_us']:.2f} µs"
+            f" | {r['vs_1000']:.2f}x | {r['vs_10000']:.2f}x | {r['json_form_s'] * 1000:,.1f} ms"
+            f" | {r['points']:,.0f} | {r['baseline_s'] * 1000:,.1f} ms |"
         )
     return "\n".join(lines)
-
-
-def write_section(path: Path, body: str) -> None:
-    """Replace (or append) the ``## Twin tick`` section of the performance notes."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    section = f"## Twin tick\n\n{body.strip()}\n"
-    pattern = re.compile(r"^## Twin tick\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--ticks", type=int, default=5)
-    parser.add_argument("--write", type=Path, help="update this file's '## Twin tick' section")
+    parser.add_argument("--parks", nargs="+", choices=PARKS, default=list(PARKS))
+    parser.add_argument(
+        "--no-json-form", action="store_true", help="leave out the JSON-form outputs (before)"
+    )
     args = parser.parse_args()
+    print(
+        f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     results = []
-    for size in args.sizes:
-        result = measure(size, args.ticks)
-        results.append(result)
-        print(
-            f"{size:>7} devices: build {result['build_s']:.2f} s, tick "
-            f"{result['tick_s'] * 1000:.1f} ms, to_dict {result['to_dict_s'] * 1000:.1f} ms, "
-            f"KPIs {result['kpis_s'] * 1000:.1f} ms, service tick "
-            f"{result['service_s'] * 1000:.1f} ms, baseline {result['baseline_s'] * 1000:.1f} ms, "
-            f"{result['full_gcs']} full GCs of {result['full_gc_s'] * 1000:.1f} ms",
-            flush=True,
-        )
+    for kind in args.parks:
+        for size in args.sizes:
+            r = measure(size, args.ticks, kind, not args.no_json_form)
+            results.append(r)
+            print(
+                f"{kind:6} {size:>7} devices: build {r['build_s']:.2f} s, ingest + snapshot "
+                f"{r['tick_s'] * 1000:.1f} ms, outputs {r['outputs_s'] * 1000:.1f} ms, service "
+                f"tick {r['service_s'] * 1000:.1f} ms, JSON-form outputs "
+                f"{r['json_form_s'] * 1000:.1f} ms, baseline {r['baseline_s'] * 1000:.1f} ms, "
+                f"{r['full_gcs']} full GCs of {r['full_gc_s'] * 1000:.1f} ms, "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    linearity(results)
     print(table(results))
-    if args.write:
-        machine = (
-            f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}"
-        )
-        intro = (
-            "`.venv/bin/python bench/twin_tick.py --write docs/performance.md` feeds a synthetic "
-            "park (20 devices a building: sub-meters, some below a parent meter, people counters, "
-            "gas meters, PV inverters) one reading per device a minute and times, as the median of "
-            f"{args.ticks} ticks, `Twin.ingest` + `Twin.snapshot` (all KPIs of the current hour, "
-            "day, month and year for every building, zone and enterprise), and apart what the twin "
-            "service does with each snapshot: `to_dict` (where the per-device columns become "
-            "lists), the KPI summary and the KPI line-protocol points; the service tick is the sum "
-            "of the three, I/O left out. The baseline is a plain "
-            "Python loop over the same readings that only steps each counter and sums per building "
-            "in a dict: it computes a small fraction of the twin's figures and is there to show "
-            "what the per-reading Python work alone costs. Linearity is the tick's time per "
-            "device against the 1,000-device park's."
-        )
-        body = f"{textwrap.fill(intro, 100)}\n\n{table(results)}\n\nMeasured on {machine}."
-        write_section(args.write, body)
 
 
 if __name__ == "__main__":

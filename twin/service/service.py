@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -50,12 +49,10 @@ from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.service.history import FINE_SPAN_MS, latest_event_ms, load_history
 from twin.service.http_api import build_app, serve
-from twin.service.kpi_changes import ChangedPoints
-from twin.service.kpi_lines import KpiLines
 from twin.service.metrics import TwinMetrics
+from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import TickState
 from twin.state.snapshot import TwinSnapshot
-from twin.state.summary import SummaryOfSnapshots
 from twin.state.trends import trends
 from twin.state.twin import Twin
 
@@ -154,9 +151,7 @@ class TwinService:
         self._unacked = Unacknowledged()
         self._checkpoint_due = asyncio.Event()
         self._tick_state: TickState | None = None
-        self._kpi_lines = KpiLines(park)  # keeps the series keys from tick to tick
-        self._changed_points = ChangedPoints()  # the last tick's points, to write the changes
-        self._summaries = SummaryOfSnapshots(park)
+        self._outputs = TickOutputs(park)  # keeps what it can from tick to tick
         self._last_checkpoint_s: float | None = None
         self.api_url: str | None = None
         # Routes a program adds to the HTTP API (the reports'); the twin knows none of them.
@@ -381,17 +376,13 @@ class TwinService:
     async def _tick(self) -> None:
         started = time.perf_counter()
         snapshot = self.twin.snapshot()
-        outputs = snapshot.outputs_dict()  # the JSON form less the columns, read as arrays
-        summary = self._summaries(snapshot, outputs)
-        bodies = self._kpi_lines.bodies(snapshot, outputs)
-        watermark = snapshot.watermark_ms
-        lines = [] if watermark is None else self._changed_points(bodies, watermark)
-        missing = self.stats.sequences.missing_by_device()
-        self._tick_state = TickState(snapshot, summary, missing)
+        output = self._outputs(snapshot, self.stats.sequences.missing_by_device())
+        self._tick_state = output.state
+        lines = output.lines
         self.stats.last_tick_s = time.perf_counter() - started
         self.stats.ticks += 1
-        body = orjson.dumps(summary, option=orjson.OPT_NON_STR_KEYS)
-        self.intake.publish_nowait(topics.twin_state(self.park.park.id), body, retain=True)
+        topic = topics.twin_state(self.park.park.id)
+        self.intake.publish_nowait(topic, output.summary_json, retain=True)
         for listener in self._listeners:
             await listener.on_snapshot(snapshot)  # quick work; delivery is its own task
         if not lines:
@@ -404,7 +395,7 @@ class TwinService:
             self.stats.kpi_points_written += len(lines)
         except WriteError as exc:
             # KPIs are derived: the next tick writes the current values again, all of them.
-            self._changed_points.forget()
+            self._outputs.write_failed()
             self.stats.kpi_write_failures += 1
             log.warning("KPI write failed: %s", exc)
 
