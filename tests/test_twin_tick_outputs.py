@@ -164,6 +164,24 @@ def test_kpi_points_with_numbers_repr_writes_with_exponents_are_the_points_of_th
     assert any("=4e-09," in line for line in lines)
 
 
+def test_place_rows_unchanged_since_the_last_tick_keep_their_text_and_changed_ones_are_new() -> (
+    None
+):
+    park, snapshot = list(tariff_snapshots())[-1]
+    assert snapshot.costs is not None
+    lines = KpiLines(park)
+    assert lines(snapshot) == kpi_lines(park, snapshot, snapshot.to_dict())
+    day = snapshot.periods["day"].buildings.values
+    zero = np.flatnonzero(day[0] == 0.0)[0]
+    day[0, zero] = -0.0  # equal as a number, another text: a change
+    day[-1, 0] += 1.0
+    snapshot.costs.periods["month"].zones.values[0, 0] += 2.0
+    expected = kpi_lines(park, snapshot, snapshot.to_dict())
+    assert lines(snapshot) == expected
+    assert any("=-0.0" in line for line in expected)
+    assert lines(snapshot) == expected  # nothing changed since
+
+
 # -- only the points that changed ---------------------------------------------------------------
 
 SERIES = re.compile(r"^((?:[^ \\]|\\.)*) ")

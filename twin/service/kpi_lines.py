@@ -28,6 +28,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from parktwin.influx.lineprotocol import escape_field_key, format_fields, series_key
 from parktwin.park.model import Park
@@ -37,6 +38,7 @@ from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
 from twin.state.summary import status_counts
 
 Fields = dict[str, float | bool | str]
+Ints = npt.NDArray[np.int64]
 Tags = dict[str, str]
 SKIPPED = frozenset({str, list, type(None)})
 MISSING: Any = object()
@@ -142,6 +144,8 @@ class KpiLines:
         # Per period and level: the place ids and each place's series key and a space (the
         # place points), or its series key (the place cost points, keyed with their measurement).
         self._table_keys: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        # Per table (as _table_keys): its keys, its values' bits and its bodies at the last tick.
+        self._last_tables: dict[tuple[str, ...], tuple[list[str], Ints, list[str]]] = {}
         # The field set of a place row whose numbers are all floats.
         self._place_plan = row_plan(PLACE_FIELDS, (str,) + (float,) * (len(PLACE_FIELDS) - 1))
 
@@ -197,7 +201,26 @@ class KpiLines:
             cached = self._table_keys[(period, level)] = (table.ids, keys)
         if self._place_plan is None:
             return []  # no fields: no points
-        return list(map(str.__add__, cached[1], table_fields(self._place_plan, table.values)))
+        return self._table_bodies((period, level), cached[1], self._place_plan, table.values)
+
+    def _table_bodies(
+        self, cache_key: tuple[str, ...], keys: list[str], plan: RowPlan, values: Floats
+    ) -> list[str]:
+        """Each row's point body, its key (with a space) and field set; a row whose values are
+        those of the last tick, bit for bit, keeps its body of then (the same text)."""
+        bits = np.ascontiguousarray(values).view(np.int64)  # -0.0 and 0.0 differ, as in text
+        last = self._last_tables.get(cache_key)
+        if last is not None and last[0] is keys and last[1].shape == bits.shape:
+            changed = np.flatnonzero((bits != last[1]).any(axis=1)).tolist()
+            bodies = last[2] if not changed else list(last[2])
+            if changed:
+                made = table_fields(plan, values[changed])
+                for i, fields in zip(changed, made, strict=True):
+                    bodies[i] = keys[i] + fields
+        else:
+            bodies = list(map(str.__add__, keys, table_fields(plan, values)))
+        self._last_tables[cache_key] = (keys, bits.copy(), bodies)
+        return bodies
 
     def _lines(self, snapshot: TwinSnapshot, state: dict[str, Any]) -> Iterator[str | None]:
         park, series = self.park, self._series
@@ -304,6 +327,7 @@ class KpiLines:
                     "twin_cost_place",
                     lambda: tags | _place_tags(self.park, level, place),  # noqa: B023
                 )
+                + " "
                 for place in ids
             ]
             cached = self._table_keys[("twin_cost_place", period, level)] = (ids, keys)
@@ -314,12 +338,12 @@ class KpiLines:
                 plan = row_plan(table.names, (float,) * len(table.names))
                 self._plans[(("cost", *table.names), ())] = plan
             if plan is not None:
-                fields = table_fields(plan, table.values)
-                yield from map(" ".join, zip(keys, fields, strict=True))
+                cache_key = ("twin_cost_place", period, level)
+                yield from self._table_bodies(cache_key, keys, plan, table.values)
                 return
         for key, row in zip(keys, _rows(rows), strict=True):
             fields_text = self._row_fields(row)  # the id is text: not a field
-            yield f"{key} {fields_text}" if fields_text else None
+            yield f"{key}{fields_text}" if fields_text else None
 
     def _cost_lines(
         self, costs: dict[str, Any], tables: CostReport | None, base: Tags
