@@ -17,11 +17,14 @@ Each tick is timed, in CPU seconds of this process, as:
 - a plain Python **baseline** loop that only steps each counter and sums per building.
 
 Linearity is the service tick's time per device against the 1,000- and 10,000-device parks'.
-Every tick here is an event-time minute apart, so each writes the full set of KPI points (the
-worst case: ticks between two minutes write only what changed).
+By default every tick is an event-time minute apart and every device reads in each, so each
+tick writes the full set of KPI points and formats every place row anew: the worst case.
+``--parts 12`` spreads the readings over twelve 5 s ticks a minute (the service's default
+``tick_s`` with devices reading each minute): ticks between two minutes write only what
+changed, and place rows that did not change keep their text.
 
     .venv/bin/python bench/twin_tick.py [--sizes 1000 10000 100000] [--ticks 5]
-        [--parks plain tariff] [--no-json-form]
+        [--parks plain tariff] [--parts 1] [--no-json-form]
 """
 
 from __future__ import annotations
@@ -57,12 +60,19 @@ TICK_MS = 60_000
 PARKS = ("plain", "tariff")
 
 
-def round_of_readings(park: Park, tick: int, rng: np.random.Generator) -> list[Reading]:
-    """One reading per device at the tick's time; counters grow, people counters wander."""
-    ts = T0_MS + tick * TICK_MS
-    steps = rng.uniform(0, 2, len(park.devices)).tolist()
+def round_of_readings(
+    park: Park, tick: int, rng: np.random.Generator, parts: int = 1
+) -> list[Reading]:
+    """One reading per device at the tick's time; counters grow, people counters wander.
+
+    With ``parts`` > 1, ticks are ``TICK_MS / parts`` apart and each reads every ``parts``-th
+    device in turn: every device still reads once a minute, spread over the minute's ticks.
+    """
+    ts = T0_MS + tick * TICK_MS // parts
+    devices = park.devices[tick % parts :: parts]
+    steps = rng.uniform(0, 2, len(devices)).tolist()
     readings = []
-    for device, step in zip(park.devices, steps, strict=True):
+    for device, step in zip(devices, steps, strict=True):
         value = tick * 10.0 + step
         if device.kind == "grid_main_meter":
             values = {"energy_import_kwh": value, "energy_export_kwh": 0.0, "power_kw": step}
@@ -99,7 +109,7 @@ def bench_park(devices: int, kind: str) -> Park:
     return park
 
 
-def json_form_tick(park: Park, ticks: int) -> list[float]:
+def json_form_tick(park: Park, ticks: int, parts: int = 1) -> list[float]:
     """CPU seconds of each tick as the service ran it before issue #20, on a twin of its own:
     ingest, snapshot, its JSON form, ``kpi_summary`` of it and every KPI point from it."""
     twin, rng, lines = Twin(park), np.random.default_rng(1), KpiLines(park)
@@ -109,7 +119,7 @@ def json_form_tick(park: Park, ticks: int) -> list[float]:
     times = []
     try:
         for tick in range(1, ticks + 1):
-            readings = round_of_readings(park, tick, rng)
+            readings = round_of_readings(park, tick, rng, parts)
             t = time.process_time()
             twin.ingest(readings)
             snapshot = twin.snapshot()
@@ -123,9 +133,10 @@ def json_form_tick(park: Park, ticks: int) -> list[float]:
 
 
 def measure(
-    devices: int, ticks: int, kind: str = "plain", json_form: bool = True
+    devices: int, ticks: int, kind: str = "plain", json_form: bool = True, parts: int = 1
 ) -> dict[str, Any]:
-    """Median CPU seconds per tick of each part, for one park size and kind."""
+    """Median CPU seconds per tick of each part, for one park size and kind (``parts``: as
+    ``round_of_readings`` takes it)."""
     park = bench_park(devices, kind)
     started = time.perf_counter()
     twin = Twin(park)
@@ -157,7 +168,7 @@ def measure(
     try:
         for tick in range(1, ticks + 1):
             # Made tick by tick, as the service's readings arrive: only one round is alive.
-            readings = round_of_readings(park, tick, rng)
+            readings = round_of_readings(park, tick, rng, parts)
             t = clock()
             twin.ingest(readings)
             snapshot = twin.snapshot()
@@ -174,9 +185,9 @@ def measure(
         gc.unfreeze()
     service_s = [a + b for a, b in zip(tick_s, out_s, strict=True)]
     del twin, outputs, output, snapshot
-    before = json_form_tick(park, ticks) if json_form else [math.nan]
+    before = json_form_tick(park, ticks, parts) if json_form else [math.nan]
     return {
-        "park": kind,
+        "park": kind if parts == 1 else f"{kind}, 1/{parts} a tick",
         "devices": devices,
         "build_s": build_s,
         "tick_s": statistics.median(tick_s),
@@ -226,6 +237,12 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=5)
     parser.add_argument("--parks", nargs="+", choices=PARKS, default=list(PARKS))
     parser.add_argument(
+        "--parts",
+        type=int,
+        default=1,
+        help="ticks a minute, each reading 1/parts of the devices (12: the service's 5 s tick)",
+    )
+    parser.add_argument(
         "--no-json-form", action="store_true", help="leave out the service tick of before"
     )
     args = parser.parse_args()
@@ -237,7 +254,7 @@ def main() -> None:
     results = []
     for kind in args.parks:
         for size in args.sizes:
-            r = measure(size, args.ticks, kind, not args.no_json_form)
+            r = measure(size, args.ticks, kind, not args.no_json_form, args.parts)
             results.append(r)
             print(
                 f"{kind:6} {size:>7} devices: build {r['build_s']:.2f} s, ingest + snapshot "
