@@ -12,6 +12,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import orjson
@@ -22,11 +23,13 @@ from hypothesis import strategies as st
 
 from parktwin.contract.reading import Reading
 from parktwin.park.model import Park
+from twin.model.columns import RowTable
 from twin.service.float_texts import repr_rows
 from twin.service.kpi_changes import ChangedPoints
 from twin.service.kpi_lines import KpiLines, kpi_lines
 from twin.service.tick_state import JSON_OPTIONS, TickState
-from twin.state.snapshot import TwinSnapshot
+from twin.state.cost_report import CostTable
+from twin.state.snapshot import PlaceTable, TwinSnapshot, plain
 from twin.state.summary import SummaryOfSnapshots, kpi_summary
 from twin.state.twin import Twin
 
@@ -128,16 +131,44 @@ def test_the_summary_leaves_out_power_not_read_or_not_a_number() -> None:
     assert SummaryOfSnapshots(park)(snapshot, snapshot.outputs_dict())["pv_power_kw"] is None
 
 
+def tables_as_rows(value: Any) -> Any:
+    """The outputs' form with its tables made into their rows: the JSON form."""
+    if isinstance(value, PlaceTable | CostTable):
+        return value.rows()
+    if isinstance(value, RowTable):
+        return value.rows(plain)
+    if isinstance(value, dict):
+        return {k: tables_as_rows(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tables_as_rows(v) for v in value]
+    return value
+
+
 def test_the_outputs_form_is_the_json_form_less_the_columns() -> None:
     for _, snapshot in every_snapshot():
         full, outputs = snapshot.to_dict(), snapshot.outputs_dict()
         assert set(full) - set(outputs) == {"devices", "channels", "flows"}
-        for key, value in outputs.items():
-            if key not in ("periods", "costs"):
-                assert value == full[key], key
-        for period, report in outputs["periods"].items():
-            for level in ("buildings", "zones", "enterprises"):
-                assert report[level].rows() == full["periods"][period][level]
+        assert tables_as_rows(outputs) == {k: v for k, v in full.items() if k in outputs}
+
+
+def test_occupancy_points_from_the_columns_are_the_points_of_the_rows() -> None:
+    """Buildings with and without people counters online (missing numbers), a number that is
+    not finite, and a column the columns' path does not take (the rows' path then)."""
+    park, snapshot = list(day_snapshots())[-1]
+    assert snapshot.occupancy is not None
+    columns = snapshot.occupancy.buildings.columns
+    assert None in columns[3]  # persons: a building without a counter online
+    expected = kpi_lines(park, snapshot, snapshot.to_dict())
+    assert sum(line.startswith("twin_occupancy,") for line in expected) == len(columns[0])
+    assert KpiLines(park)(snapshot) == expected
+    columns[6][0] = math.inf  # electricity_kwh_day: left out, as the JSON form's None is
+    columns[5][-1] = 7  # an int where a float was: written as a float
+    expected = kpi_lines(park, snapshot, snapshot.to_dict())
+    assert KpiLines(park)(snapshot) == expected
+    columns[2][0] = True  # a flag: written as a flag, by the rows' path
+    expected = kpi_lines(park, snapshot, snapshot.to_dict())
+    assert any("capacity_persons=true" in line for line in expected)
+    assert KpiLines(park)(snapshot) == expected
 
 
 def test_kpi_points_from_the_snapshots_arrays_are_the_points_of_its_json_form() -> None:

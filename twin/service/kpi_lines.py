@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from math import isfinite
 from operator import itemgetter
 from typing import Any
@@ -32,15 +32,17 @@ import numpy.typing as npt
 
 from parktwin.influx.lineprotocol import escape_field_key, format_fields, series_key
 from parktwin.park.model import Park
+from twin.model.columns import RowTable
 from twin.service.float_texts import Floats, repr_rows
 from twin.state.cost_report import CostReport, CostTable
-from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot
+from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot, plain
 from twin.state.summary import status_counts
 
 Fields = dict[str, float | bool | str]
 Ints = npt.NDArray[np.int64]
 Tags = dict[str, str]
 SKIPPED = frozenset({str, list, type(None)})
+NUMBERS = frozenset({int, float, type(None)})  # None: a number missing
 MISSING: Any = object()
 
 
@@ -143,7 +145,7 @@ class KpiLines:
         self._plans: dict[tuple[tuple[str, ...], tuple[type, ...]], RowPlan | None] = {}
         # Per period and level: the place ids and each place's series key and a space (the
         # place points), or its series key (the place cost points, keyed with their measurement).
-        self._table_keys: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        self._table_keys: dict[tuple[str, ...], tuple[Any, ...]] = {}
         # Per table (as _table_keys): its keys, its values' bits and its bodies at the last tick.
         self._last_tables: dict[tuple[str, ...], tuple[list[str], Ints, list[str]]] = {}
         # The field set of a place row whose numbers are all floats.
@@ -274,7 +276,12 @@ class KpiLines:
             yield _point_text(self._key(("green_park",), "twin_green_park", lambda: base), fields)
         occupancy = state.get("occupancy")
         if occupancy:
-            for row in occupancy["buildings"]:
+            buildings = occupancy["buildings"]
+            made = self._occupancy_table(buildings) if isinstance(buildings, RowTable) else None
+            if made is not None:
+                yield from made
+                buildings = []  # every point made from the columns
+            for row in _rows(buildings):
                 cache_key = ("twin_occupancy", row["building"], row["use"])
                 key = series.get(cache_key) or self._key(
                     cache_key,
@@ -290,7 +297,7 @@ class KpiLines:
             yield _point_text(key, fields)
         evaluation = state.get("enterprises")
         if evaluation:
-            for row in evaluation["enterprises"]:
+            for row in _rows(evaluation["enterprises"]):
                 fields = numeric_fields(row)
                 if row.get("grade"):
                     fields["grade"] = row["grade"]
@@ -369,6 +376,58 @@ class KpiLines:
         yield _point_text(self._key(("twin_cost_demand",), "twin_cost_demand", lambda: base),
                           fields)  # fmt: skip
 
+    def _occupancy_table(self, table: RowTable[Any]) -> list[str | None] | None:
+        """The twin_occupancy points from the rows' columns: what ``_row_fields`` makes of each
+        JSON row (numbers as floats, a missing or non-finite number left out), or None when a
+        column holds anything but numbers, text or None (then the rows' path)."""
+        names = [f.name for f in fields(table.row_type)]
+        numeric, columns = [], []
+        for name, column in zip(names, table.columns, strict=True):
+            kinds = set(map(type, column))
+            if kinds <= SKIPPED:
+                continue
+            if not kinds <= NUMBERS:  # a flag, a mapping...: not written as a float
+                return None
+            numeric.append(name)
+            columns.append(column)
+        buildings = table.columns[names.index("building")]
+        uses = table.columns[names.index("use")]
+        cached = self._table_keys.get(("twin_occupancy",))
+        if cached is None or cached[0] is not buildings or cached[2] is not uses:
+            base = {"park": self.park.park.id}
+            keys = [
+                self._key(
+                    ("twin_occupancy", building, use),
+                    "twin_occupancy",
+                    lambda: base | self._occupancy_tags({"building": building, "use": use}),  # noqa: B023
+                )
+                + " "
+                for building, use in zip(buildings, uses, strict=True)
+            ]
+            cached = self._table_keys[("twin_occupancy",)] = (buildings, keys, uses)
+        keys = cached[1]
+        bodies: list[str | None] = [None] * len(table)
+        if not numeric or not len(table):
+            return bodies
+        values = np.array(columns, dtype=np.float64).T  # None as NaN
+        missing = ~np.isfinite(values)  # as the JSON form: None, and so left out
+        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        for p, pattern in enumerate(patterns):
+            at = np.flatnonzero(inverse.ravel() == p)
+            present = np.flatnonzero(~pattern)
+            if not len(present):
+                continue  # no fields: no point
+            field_names = tuple(numeric[i] for i in present.tolist())
+            plan = self._plans.get((("occupancy", *field_names), ()), MISSING)
+            if plan is MISSING:
+                plan = row_plan(field_names, (float,) * len(field_names))
+                self._plans[(("occupancy", *field_names), ())] = plan
+            assert plan is not None  # floats only
+            made = table_fields(plan, values[np.ix_(at, present)])
+            for i, text in zip(at.tolist(), made, strict=True):
+                bodies[i] = keys[i] + text
+        return bodies
+
     def _occupancy_tags(self, row: dict[str, Any]) -> Tags:
         building = self.park.buildings_by_id.get(row["building"])
         return {
@@ -383,8 +442,12 @@ def _point_text(series: str, fields: Fields) -> str | None:
     return f"{series} {format_fields(fields)}" if fields else None
 
 
-def _rows(rows: list[dict[str, Any]] | PlaceTable | CostTable) -> list[dict[str, Any]]:
-    """A level's place rows, from the JSON form or from a table kept as it is."""
+def _rows(
+    rows: list[dict[str, Any]] | PlaceTable | CostTable | RowTable[Any],
+) -> list[dict[str, Any]]:
+    """Rows of the JSON form, or of a table kept as it is made into them."""
+    if isinstance(rows, RowTable):
+        return rows.rows(plain)
     return rows.rows() if isinstance(rows, PlaceTable | CostTable) else rows
 
 

@@ -153,10 +153,11 @@ class TwinSnapshot:
         """The JSON form less what a tick's outputs (KPI summary and points) read as arrays.
 
         The per-device, per-channel and per-flow columns are left out; the place and cost
-        tables stay tables (their ``rows()`` are their JSON form). Everything else is as in
+        tables and the rows kept as columns (occupancy, enterprises) stay tables (their
+        ``rows()`` are their JSON form). Everything else is as in
         ``to_dict``: at 10,000 devices this is a few hundred small dicts, not 100,000 figures.
         """
-        kept = (PlaceTable, CostTable)
+        kept = (PlaceTable, CostTable, RowTable)
         return {
             f.name: plain(getattr(self, f.name), kept)
             for f in fields(self)
