@@ -12,7 +12,9 @@ import math
 import re
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -22,11 +24,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parktwin.contract.reading import Reading
+from parktwin.park.bundled import demo_park_path
+from parktwin.park.loader import load_park
 from parktwin.park.model import Park
+from simulators.park import ParkSimulator
 from twin.model.columns import RowTable
 from twin.service.float_texts import repr_rows
 from twin.service.kpi_changes import ChangedPoints
 from twin.service.kpi_lines import KpiLines, kpi_lines
+from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import JSON_OPTIONS, TickState
 from twin.state.cost_report import CostTable
 from twin.state.snapshot import PlaceTable, TwinSnapshot, plain
@@ -211,6 +217,27 @@ def test_place_rows_unchanged_since_the_last_tick_keep_their_text_and_changed_on
     assert lines(snapshot) == expected
     assert any("=-0.0" in line for line in expected)
     assert lines(snapshot) == expected  # nothing changed since
+
+
+def test_the_demo_parks_outputs_across_midnight_are_those_of_its_json_form() -> None:
+    """The bundled demo park (its tariff, Sparkplug and mapped devices, every kind) fed by its
+    simulator, half an hour a tick from 23:00 to 01:00 local time."""
+    park = load_park(demo_park_path())
+    local = datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo(park.park.timezone))
+    start = int(local.timestamp() * 1000)
+    simulator, twin, outputs = ParkSimulator(park, 1, start), Twin(park), TickOutputs(park)
+    for k in range(1, 5):
+        twin.ingest(list(simulator.advance(start + k * 1_800_000)))
+        snapshot = twin.snapshot()
+        state = snapshot.to_dict()
+        output = outputs(snapshot, {})
+        assert output.lines == kpi_lines(park, snapshot, state)  # a new minute: the full set
+        summary = kpi_summary(park, state)
+        assert output.summary_json == orjson.dumps(summary, option=orjson.OPT_NON_STR_KEYS)
+        state["kpis"] = summary
+        state["devices"]["sequence_missing"] = [0] * len(state["devices"]["ids"])
+        assert output.state.state() == state
+    assert snapshot.costs is not None
 
 
 # -- only the points that changed ---------------------------------------------------------------
