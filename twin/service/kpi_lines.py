@@ -212,15 +212,20 @@ class KpiLines:
         those of the last tick, bit for bit, keeps its body of then (the same text)."""
         bits = np.ascontiguousarray(values).view(np.int64)  # -0.0 and 0.0 differ, as in text
         last = self._last_tables.get(cache_key)
+        changed: list[int] | None = None  # None: every row
         if last is not None and last[0] is keys and last[1].shape == bits.shape:
             changed = np.flatnonzero((bits != last[1]).any(axis=1)).tolist()
-            bodies = last[2] if not changed else list(last[2])
-            if changed:
-                made = table_fields(plan, values[changed])
-                for i, fields in zip(changed, made, strict=True):
-                    bodies[i] = keys[i] + fields
-        else:
+            if len(changed) == len(keys):
+                changed = None
+        if changed is None:
             bodies = list(map(str.__add__, keys, table_fields(plan, values)))
+        elif not changed:
+            bodies = last[2] if last is not None else []
+        else:  # a few rows changed: those made anew, in place in a copy
+            bodies = list(last[2]) if last is not None else []
+            made = table_fields(plan, values[changed])
+            for i, fields in zip(changed, made, strict=True):
+                bodies[i] = keys[i] + fields
         self._last_tables[cache_key] = (keys, bits.copy(), bodies)
         return bodies
 
