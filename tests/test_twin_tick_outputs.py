@@ -34,7 +34,7 @@ from twin.service.kpi_changes import ChangedPoints
 from twin.service.kpi_lines import KpiLines, kpi_lines
 from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import JSON_OPTIONS, TickState
-from twin.state.cost_report import CostTable
+from twin.state.cost_report import CostTable, MeterCosts
 from twin.state.snapshot import PlaceTable, TwinSnapshot, plain
 from twin.state.summary import SummaryOfSnapshots, kpi_summary
 from twin.state.twin import Twin
@@ -143,6 +143,8 @@ def tables_as_rows(value: Any) -> Any:
         return value.rows()
     if isinstance(value, RowTable):
         return value.rows(plain)
+    if isinstance(value, MeterCosts):
+        return plain(value)
     if isinstance(value, dict):
         return {k: tables_as_rows(v) for k, v in value.items()}
     if isinstance(value, list):

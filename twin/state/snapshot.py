@@ -32,7 +32,7 @@ from twin.model.columns import (
 )
 from twin.model.counters import CounterEvent
 from twin.model.live import IngestStats
-from twin.state.cost_report import CostReport, CostTable
+from twin.state.cost_report import CostReport, CostTable, MeterCosts
 
 Floats = npt.NDArray[np.float64]
 
@@ -154,10 +154,11 @@ class TwinSnapshot:
 
         The per-device, per-channel and per-flow columns are left out; the place and cost
         tables and the rows kept as columns (occupancy, enterprises) stay tables (their
-        ``rows()`` are their JSON form). Everything else is as in
+        ``rows()`` are their JSON form), and each priced meter's costs stay as they are (no
+        output of a tick reads them: they are for ``/api/costs``). Everything else is as in
         ``to_dict``: at 10,000 devices this is a few hundred small dicts, not 100,000 figures.
         """
-        kept = (PlaceTable, CostTable, RowTable)
+        kept = (PlaceTable, CostTable, RowTable, MeterCosts)
         return {
             f.name: plain(getattr(self, f.name), kept)
             for f in fields(self)
