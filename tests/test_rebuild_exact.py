@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from conftest import InfluxDatabase
@@ -17,18 +19,20 @@ from conftest import InfluxDatabase
 from collectors.history import HistoryWriter
 from parktwin.config import load_settings
 from parktwin.contract.reading import Reading
+from parktwin.influx.influxql import Series
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
 from programs.demo.backfill import history_simulator
-from twin.service.rebuild import rebuild, replay_fields
-from twin.state.twin import Twin
+from twin.service.rebuild import channel_values, readings_of, rebuild, replay_fields
+from twin.state.twin import ChannelValues, Twin, flatten
 
 pytestmark = pytest.mark.integration
 
 # The demo park (222 devices, tariffs from 2026, people counters, a battery) from 20:00 local
 # time on the last day of May to 04:00 on 2 June: two local midnights, a month's end, tariff
 # band changes, every device reporting each 15 minutes at its own offset in the quarter.
+TS = attrgetter("ts_ms")
 START = "2026-05-31T20:00:00+08:00"
 HOURS = 32
 
@@ -144,3 +148,32 @@ def test_only_gauges_are_read_as_last_values_and_every_counted_field_whole() -> 
         "humidity_pct",
         "temperature_c",
     ]
+
+
+def test_raw_series_become_the_channel_values_their_readings_flatten_to() -> None:
+    park = load_park(demo_park_path())
+    twin = Twin(park)
+    columns = ["time", "energy_export_kwh", "energy_import_kwh", "energy_kwh", "power_kw"]
+    answers = [
+        [
+            Series(
+                "electricity",
+                {"device": "jl-f1-l1"},
+                columns,
+                [[1_000, None, None, 10.5, 3.0], [61_000, None, None, 10.75, None]],
+            ),
+            Series("electricity", {"device": "nobody"}, columns, [[2_000, 1.0, 2.0, None, 4.0]]),
+            Series(  # a value of a field its kind lacks: an unknown quantity, as live
+                "electricity",
+                {"device": "grid-main-1"},
+                columns,
+                [[1_000, 0.0, 500.0, 7.0, None], [31_000, None, None, None, None]],
+            ),
+        ],
+        [Series("gas", {"device": "jl-f1-gas"}, ["time", "gas_m3"], [[1_000, 3.25]])],
+    ]
+    fast = channel_values(answers, twin.topology)
+    plain = flatten(sorted(readings_of([s for a in answers for s in a]), key=TS), twin.topology)
+    for name in ChannelValues.__slots__:
+        assert np.array_equal(getattr(fast, name), getattr(plain, name)), name
+    assert (fast.readings, fast.unknown_devices, fast.unknown_quantities) == (5, 1, 1)

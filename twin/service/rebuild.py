@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import aiohttp
+import numpy as np
 
 from parktwin.config import InfluxSettings
 from parktwin.contract.quantities import KINDS
@@ -36,8 +37,9 @@ from parktwin.contract.reading import Reading
 from parktwin.influx.influxql import QueryError, Series, query
 from parktwin.park.model import Park
 from parktwin.periods import Granularity
+from twin.model.topology import Topology
 from twin.service.history import edge_event_ms
-from twin.state.twin import Twin
+from twin.state.twin import ChannelValues, Twin
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +107,11 @@ def last_statements(park: Park, fields: Fields, since_ms: int, until_ms: int) ->
     ]
 
 
-def readings_of(series: list[Series], park: Park) -> Iterator[Reading]:
-    """Readings of the park's devices in raw series (one per device; nulls left out)."""
-    known = park.devices_by_id
+def readings_of(series: list[Series]) -> Iterator[Reading]:
+    """Readings in raw series (one series a device; nulls left out): ``channel_values``'s
+    general path."""
     for one in series:
         device_id = one.tags.get("device", "")
-        if device_id not in known:
-            continue
         names = one.columns[1:]
         for row in one.values:
             values = {
@@ -128,12 +128,65 @@ def local_days(twin: Twin, since_ms: int, until_ms: int) -> list[tuple[int, int]
     return list(zip(starts, [*starts[1:], until_ms], strict=True))
 
 
+def channel_values(answers: list[list[Series]], topology: Topology) -> ChannelValues:
+    """The readings of raw series as the twin's channel values, in event-time order: what
+    ``flatten`` makes of ``readings_of`` the same series, without a Python object a reading
+    (a series' rows become one float array; the nulls of fields a reading lacks are dropped).
+    """
+    offsets = topology.quantity_offsets
+    devices, device_ts, channels, times, values = [], [], [], [], []
+    readings = unknown_devices = unknown_quantities = 0
+    for one in (one for series in answers for one in series):
+        device = topology.device_index.get(one.tags.get("device", ""), -1)
+        rows = np.asarray(one.values, dtype=np.float64).reshape(len(one.values), -1)
+        present = ~np.isnan(rows[:, 1:])
+        taken = present.any(axis=1)
+        readings += int(np.count_nonzero(taken))
+        if device < 0:
+            unknown_devices += int(np.count_nonzero(taken))
+            continue
+        kind = int(topology.device_kind_code[device])
+        column_offset = np.asarray(
+            [
+                offsets.offset[kind * offsets.width + offsets.code.get(name, offsets.unknown)]
+                for name in one.columns[1:]
+            ],
+            dtype=np.int64,
+        )
+        ts = rows[:, 0].astype(np.int64)
+        row, column = np.nonzero(present)  # reading by reading, its values in column order
+        known = column_offset[column] >= 0
+        unknown_quantities += len(row) - int(np.count_nonzero(known))
+        row, column = row[known], column[known]
+        devices.append(np.full(int(np.count_nonzero(taken)), device, dtype=np.int64))
+        device_ts.append(ts[taken])
+        channels.append(topology.device_first_channel[device] + column_offset[column])
+        times.append(ts[row])
+        values.append(rows[row, column + 1])
+    if not channels:
+        empty = np.zeros(0, dtype=np.int64)
+        return ChannelValues(empty, empty, empty, empty, np.zeros(0), readings, unknown_devices, 0)
+    time_ms = np.concatenate(times)
+    order = np.argsort(time_ms, kind="stable")  # as they arrived: each channel's in time order
+    reading_ts = np.concatenate(device_ts)
+    by_time = np.argsort(reading_ts, kind="stable")
+    return ChannelValues(
+        np.concatenate(devices)[by_time],
+        reading_ts[by_time],
+        np.concatenate(channels)[order],
+        time_ms[order],
+        np.concatenate(values)[order],
+        readings,
+        unknown_devices,
+        unknown_quantities,
+    )
+
+
 def _ingest(twin: Twin, answers: list[list[Series]]) -> int:
-    """Readings of one piece of history into the twin in event-time order; how many."""
-    readings = [r for series in answers for r in readings_of(series, twin.park)]
-    readings.sort(key=lambda r: r.ts_ms)
-    twin.ingest(readings)
-    return len(readings)
+    """One piece of history into the twin, in event-time order; how many readings."""
+    batch = channel_values(answers, twin.topology)
+    twin.ingest_values(batch)
+    return batch.readings
 
 
 async def rebuild(settings: InfluxSettings, twin: Twin) -> int:
