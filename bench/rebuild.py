@@ -7,10 +7,13 @@ the demo's history resolution, 15 minutes, for the ``--days`` ending on 2027-01-
 midnight (all of them in one local year, so the twin's rebuild reads them all). Then, in
 alternating rounds:
 
-- **reference**: the InfluxQL statements the rebuild sends, answered and parsed into readings,
-  and nothing else (the floor any rebuild reading these points pays);
+- **reference**: the InfluxQL statements the rebuild sends, one at a time, answered and parsed
+  (JSON into series), and nothing else: what any rebuild reading these rows pays;
 - **rebuild**: a fresh twin rebuilt as the service does it with no checkpoint
-  (``twin.service.history.rebuild``), to the point the twin is live.
+  (``twin.service.rebuild.rebuild``), to the point the twin is live.
+
+Each timing comes with the CPU seconds of this process (its threads included) and of
+``influxd``, and the load average: on a shared machine the CPU figures move less than the wall.
 
     .venv/bin/python bench/rebuild.py                  # 90 days
     .venv/bin/python bench/rebuild.py --days 365       # a year
