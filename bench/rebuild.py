@@ -70,6 +70,11 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def peak_rss_mb() -> float:
+    """The most memory this process has held so far (Linux counts ru_maxrss in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def store(server: InfluxDB1, park: Park, days: int) -> int:
     """The demo park's ``days`` before END, backfilled as the collectors store history."""
     end_ms = round(datetime.fromisoformat(END).replace(tzinfo=park.timezone).timestamp() * 1000)
@@ -152,7 +157,7 @@ async def alternate(
             f"round {number} (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after): "
             f"reference {_timing(reference_s)}, {count:,} rows; "
             f"rebuild {_timing(rebuild_s)}, {replayed:,} readings; "
-            f"x{rebuild_s[0] / reference_s[0]:.2f}",
+            f"x{rebuild_s[0] / reference_s[0]:.2f}; peak RSS {peak_rss_mb():.0f} MB",
             flush=True,
         )
         rows.append(
@@ -166,6 +171,7 @@ async def alternate(
                 "influxdb_cpu_s": rebuild_s[2],
                 "readings": replayed,
                 "load_average": load,
+                "peak_rss_mb": peak_rss_mb(),
                 "target_s": TARGET_S if days <= 90 else None,
             }
         )
