@@ -14,10 +14,13 @@ and measures in the same run:
   - the collector's RSS before, during and after an InfluxDB outage;
   - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
   - the twin service's whole tick (ingest, snapshot, outputs) at 1,000, 10,000 and 100,000
-    devices, without and with the demo park's example tariff, against ingest + snapshot.
+    devices, without and with the demo park's example tariff, against ingest + snapshot;
+  - the twin's rebuild from InfluxDB with no checkpoint over 90 days of the demo park, against
+    its bare statements answered and parsed (issue #20; ``bench/rebuild.py``; --skip-rebuild).
 Prints tables and writes them as CSV to bench/results/ (git-ignored).
 
     .venv/bin/python bench/run_all.py [--messages 200000] [--latency-rates 15000] [--skip-twin]
+    .venv/bin/python bench/run_all.py [--skip-rebuild] [--rebuild-days 365]
     .venv/bin/python bench/run_all.py --mapped-only --skip-twin --messages 50000
     .venv/bin/python bench/run_all.py --drain-only --skip-twin --messages 100000
 """
@@ -25,6 +28,7 @@ Prints tables and writes them as CSV to bench/results/ (git-ignored).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import os
 import platform
@@ -35,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import ingest_suite
+import rebuild
 import twin_tick
 from bench_park import write_park_file
 from consumers import start_bare, start_bare_wire, start_mosquitto_sub, start_naive
@@ -237,6 +242,9 @@ def main() -> None:
     parser.add_argument("--outage-s", type=float, default=60)
     parser.add_argument("--twin-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--skip-twin", action="store_true")
+    parser.add_argument("--skip-rebuild", action="store_true", help="no twin rebuild (minutes)")
+    parser.add_argument("--rebuild-days", type=int, default=90, help="history the rebuild reads")
+    parser.add_argument("--rebuild-rounds", type=int, default=2)
     parser.add_argument(
         "--mapped-only",
         action="store_true",
@@ -254,6 +262,10 @@ def main() -> None:
         sections = ingest(args, Path(folder))
     if not args.skip_twin:
         sections["twin_tick"] = twin(args.twin_sizes)
+    if not (args.skip_rebuild or args.mapped_only or args.drain_only):
+        rows = asyncio.run(rebuild.measure(args.rebuild_days, args.rebuild_rounds))
+        print_table("twin rebuild from InfluxDB, no checkpoint (issue #20)", rows)
+        sections["twin_rebuild"] = rows
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = RESULTS / f"run_all-{stamp}.csv"
     write_csv(path, sections)

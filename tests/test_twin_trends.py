@@ -1,17 +1,13 @@
-"""The view's trend line is the least-squares line of the whole periods; the twin's rebuild reads
-history in day-long pieces cut on bucket boundaries, hour buckets only where they are local
-hours."""
+"""The view's trend line is the least-squares line of the whole periods; thinned history (the
+reports') is read in day-long pieces cut on bucket boundaries."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 
 import pytest
-from helpers import small_park
 
-from parktwin.park.loader import parse_park
-from twin.service.history import CHUNK_MS, coarse_s, day_chunks
+from twin.service.history import CHUNK_MS, day_chunks
 from twin.state.trends import linear_trend
 
 
@@ -37,13 +33,3 @@ def test_history_is_read_in_day_pieces_that_cover_the_range_on_bucket_boundaries
     assert all(b == c for (_, b), (c, _) in itertools.pairwise(pieces))
     assert all(b % (900 * 1000) == 0 for _, b in pieces[:-1])  # cut where GROUP BY time() cuts
     assert all(b - a <= CHUNK_MS for a, b in pieces)
-
-
-def test_old_history_is_thinned_per_hour_only_where_hours_are_local_hours() -> None:
-    day = round(datetime.fromisoformat("2026-03-01T00:00:00+00:00").timestamp() * 1000)
-    shanghai = small_park("tz")  # Asia/Shanghai: UTC+8
-    assert coarse_s(shanghai, day, day + CHUNK_MS, 900) == 3600
-    kolkata = parse_park(
-        shanghai.model_dump_json().replace("Asia/Shanghai", "Asia/Kolkata"), "kolkata"
-    )
-    assert coarse_s(kolkata, day, day + CHUNK_MS, 900) == 900  # UTC+5:30

@@ -1,17 +1,11 @@
-"""Rebuild the twin from InfluxDB history with InfluxQL, when it starts without a checkpoint.
+"""Stored readings of a park read back from InfluxDB with InfluxQL, thinned, for the reports.
 
-The stored readings are replayed into a fresh twin through the same code as live ones, so the
-rebuilt totals follow the same rules (resets, gaps, local-midnight periods). To keep the replay
-small, each device's readings are thinned to the first and the last value of every
-``resolution_s`` bucket, placed at the bucket's first and last millisecond, so that they stay in
-the same local hour and day. Counter totals are unchanged by thinning (deltas telescope), except
-an increment made just before a meter reset inside one bucket; gauges (occupancy, power) keep
-two values a bucket, so person-hours come back approximately.
-
-For the twin's own rebuild, only the last two days are read at ``resolution_s``: the twin keeps
-hours for a day and a bit, so older readings are thinned per hour instead (a quarter of the rows
-to read and replay), as long as the park's zone is a whole number of hours from UTC, so that
-hour buckets are local hours too.
+Each device's readings are thinned to the first and the last value of every ``resolution_s``
+bucket, placed at the bucket's first and last millisecond, so that they stay in the same local
+hour and day. Counter totals are unchanged by thinning (deltas telescope), except an increment
+made just before a meter reset inside one bucket; gauges (occupancy, power) keep two values a
+bucket, so person-hours come back approximately. (The twin's own rebuild replays readings
+unthinned: ``twin.service.rebuild``.)
 
 The range is read one day at a time (a day is a whole number of buckets), a few days at once:
 one statement over a month of a park's readings made InfluxDB 1.6 build a single answer of tens
@@ -24,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -37,8 +30,6 @@ from parktwin.park.model import Park
 log = logging.getLogger(__name__)
 
 CHUNK_MS = 86_400_000  # statements cover a day each (aligned on whole buckets)
-FINE_SPAN_MS = 2 * 86_400_000  # the twin's rebuild: its hours (30) and more at full resolution
-COARSE_S = 3600
 CONCURRENT_QUERIES = 3  # InfluxDB answers on its own threads while we turn rows into readings
 
 
@@ -75,7 +66,7 @@ def readings_from(series: list[Series], park: Park, resolution_s: int) -> Iterat
                     yield Reading(device_id, int(row[0]) + offset_ms, values)
 
 
-async def _edge_event_ms(
+async def edge_event_ms(
     session: aiohttp.ClientSession,
     settings: InfluxSettings,
     park: Park,
@@ -102,7 +93,7 @@ async def _edge_event_ms(
 async def latest_event_ms(settings: InfluxSettings, park: Park) -> int | None:
     """Event time of the park's newest stored reading, or None when nothing is stored."""
     async with aiohttp.ClientSession() as session:
-        return await _edge_event_ms(session, settings, park, True, 0)
+        return await edge_event_ms(session, settings, park, True, 0)
 
 
 def day_chunks(since_ms: int, until_ms: int, resolution_s: int) -> list[tuple[int, int]]:
@@ -118,53 +109,30 @@ def day_chunks(since_ms: int, until_ms: int, resolution_s: int) -> list[tuple[in
     return chunks
 
 
-def coarse_s(park: Park, start_ms: int, end_ms: int, resolution_s: int) -> int:
-    """The bucket for old readings: an hour when the park's zone is whole hours from UTC over
-    the range (hour buckets are then local hours), else ``resolution_s``."""
-    offsets = {
-        datetime.fromtimestamp(ms / 1000, park.timezone).utcoffset() or timedelta(0)
-        for ms in (start_ms, end_ms - 1)
-    }
-    whole = all(offset.total_seconds() % COARSE_S == 0 for offset in offsets)
-    return max(resolution_s, COARSE_S) if whole else resolution_s
-
-
 async def load_history(
     settings: InfluxSettings,
     park: Park,
     since_ms: int,
     until_ms: int,
     resolution_s: int = 900,
-    fine_span_ms: int | None = None,
 ) -> list[Reading]:
-    """Thinned readings of the park between two event times, sorted by time.
-
-    With ``fine_span_ms``, only that span before ``until_ms`` is thinned at ``resolution_s``
-    and older readings per hour (see ``coarse_s``), as the twin's rebuild wants; without it,
-    every reading at ``resolution_s`` (a report's 15-minute demand needs them all).
-    """
+    """Readings of the park between two event times thinned at ``resolution_s``, by time."""
     limit = asyncio.Semaphore(CONCURRENT_QUERIES)
     async with aiohttp.ClientSession() as session:
-        first = await _edge_event_ms(session, settings, park, False, since_ms)
+        first = await edge_event_ms(session, settings, park, False, since_ms)
         if first is None or first >= until_ms:
             return []
 
-        async def chunk(start_ms: int, end_ms: int, bucket_s: int) -> list[Reading]:
+        async def chunk(start_ms: int, end_ms: int) -> list[Reading]:
             async with limit:
                 found: list[Reading] = []
-                for statement in history_statements(park, start_ms, end_ms, bucket_s):
+                for statement in history_statements(park, start_ms, end_ms, resolution_s):
                     series = await query(session, settings, statement)
-                    found.extend(readings_from(series, park, bucket_s))
+                    found.extend(readings_from(series, park, resolution_s))
                 return found
 
-        fine_since = since_ms if fine_span_ms is None else until_ms - fine_span_ms
         pieces = day_chunks(max(since_ms, first), until_ms, resolution_s)
-        results = await asyncio.gather(
-            *(
-                chunk(a, b, resolution_s if b > fine_since else coarse_s(park, a, b, resolution_s))
-                for a, b in pieces
-            )
-        )
+        results = await asyncio.gather(*(chunk(a, b) for a, b in pieces))
     readings = [reading for piece in results for reading in piece]
     readings.sort(key=lambda r: r.ts_ms)
     log.info("rebuilt from history: %d thinned readings", len(readings))

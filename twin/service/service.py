@@ -41,15 +41,14 @@ from parktwin.influx.writer import PointWriter, WriteError
 from parktwin.intake import Intake, PublishHealth
 from parktwin.metrics import IntakeMetrics
 from parktwin.park.model import Park
-from parktwin.periods import Granularity
 from parktwin.sequence import SequenceGaps
 from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
-from twin.service.history import FINE_SPAN_MS, latest_event_ms, load_history
 from twin.service.http_api import build_app, serve
 from twin.service.metrics import TwinMetrics
+from twin.service.rebuild import rebuild
 from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import TickState
 from twin.state.snapshot import TwinSnapshot
@@ -267,23 +266,17 @@ class TwinService:
             return
         if not self.settings.twin.rebuild_from_history:
             return
+        twin = Twin(self.park)
         try:
-            latest = await latest_event_ms(self.settings.influx, self.park)
-            if latest is None:
-                return
-            # The current local year up to the newest stored reading: the periods the twin
-            # reports (hour, day, month, year) all lie inside it.
-            since = self.twin.calendar.start_of(Granularity.YEAR, latest)
-            readings = await load_history(
-                self.settings.influx, self.park, since, latest + 1, fine_span_ms=FINE_SPAN_MS
-            )
+            # The readings of the current local year, replayed as they were stored; the loop
+            # serves others meanwhile (the ingest runs in a worker thread).
+            replayed = await rebuild(self.settings.influx, twin)
         except QueryError as exc:  # history is a help, not a must: start empty and say so
             log.warning("no checkpoint, and history could not be read (%s): starting empty", exc)
             return
-        # In a worker thread: a year of history takes seconds, and the loop serves others.
-        await asyncio.to_thread(self.twin.ingest, readings)
-        self.stats.rebuilt_readings = len(readings)
-        log.info("no checkpoint: rebuilt from %d readings of InfluxDB history", len(readings))
+        self.twin = twin
+        self.stats.rebuilt_readings = replayed
+        log.info("no checkpoint: rebuilt from %d readings of InfluxDB history", replayed)
 
     async def _handle(self, burst: list[Message], generation: int, now_ms: int) -> None:
         stats, unacked = self.stats, self._unacked

@@ -188,7 +188,11 @@ class Twin:
 
     def ingest(self, readings: Iterable[Reading]) -> None:
         """Take a batch of readings in arrival order (readings of unknown devices are counted)."""
-        batch = flatten(readings, self.topology)
+        self.ingest_values(flatten(readings, self.topology))
+
+    def ingest_values(self, batch: ChannelValues) -> None:
+        """``ingest`` of readings already flattened to channel values (a rebuild makes them
+        straight from InfluxDB's columns), each channel's in arrival order."""
         state, topology = self.state, self.topology
         stats = state.stats
         if len(batch.device):
