@@ -18,6 +18,8 @@ MIXED_KINDS = (
     ["sub_meter"] * 14 + ["occupancy_counter"] * 2 + ["gas_meter"] * 2 + ["pv_inverter"] * 2
 )
 SUB_METERS = ["sub_meter"]
+SPARKPLUG_GROUP = "bench"
+SPARKPLUG_DEVICES_PER_NODE = 100  # assumed: a gateway with a hundred meters behind it
 
 
 def park_document(devices: int, kinds: list[str], park_id: str = "bench") -> dict[str, Any]:
@@ -75,17 +77,35 @@ def synthetic_park(devices: int, kinds: list[str] = MIXED_KINDS) -> Park:
 
 
 def write_park_file(
-    path: Path, devices: int, kinds: list[str] = SUB_METERS, mapped: bool = False
+    path: Path,
+    devices: int,
+    kinds: list[str] = SUB_METERS,
+    mapped: bool = False,
+    sparkplug: bool = False,
 ) -> Park:
     """Write a park file for the services under test; returns the same park, validated.
 
     ``mapped``: every sub-meter is also a Tasmota plug (tele/tas-<id>/SENSOR, preset tasmota).
+    ``sparkplug``: every sub-meter is also a Sparkplug B device, SPARKPLUG_DEVICES_PER_NODE
+    behind each edge node of group SPARKPLUG_GROUP (energy in kWh, power in W).
     """
     document = park_document(devices, kinds)
+    meters = [d["id"] for d in document["devices"] if d["kind"] == "sub_meter"]
     if mapped:
-        meters = [d["id"] for d in document["devices"] if d["kind"] == "sub_meter"]
         document["mappings"] = [
             {"name": "plugs", "preset": "tasmota", "devices": {f"tas-{d}": d for d in meters}}
+        ]
+    if sparkplug:
+        per_node = SPARKPLUG_DEVICES_PER_NODE
+        document["sparkplug"] = [
+            {
+                "group": SPARKPLUG_GROUP,
+                "devices": {f"edge-{i // per_node}/{d}": d for i, d in enumerate(meters)},
+                "values": {
+                    "energy_kwh": {"metric": "Energy/Total"},
+                    "power_kw": {"metric": "Power/Active", "scale": 0.001},
+                },
+            }
         ]
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return Park.model_validate(document)

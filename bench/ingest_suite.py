@@ -28,8 +28,10 @@ from influx_count import StoredCounter
 from load import backlog, publish_all, publish_paced, tasmota_backlog
 from procstat import cpu_seconds, memory_mb
 from servers import InfluxDB1, Mosquitto
+from sparkplug_load import sparkplug_backlog
 
 from parktwin.contract import topics
+from parktwin.park.model import Park
 
 Row = dict[str, Any]
 
@@ -120,19 +122,33 @@ def drain(
     database: str | None = None,
     mapped: bool = False,
     properties: bytes = b"\x00",
+    sparkplug: Park | None = None,
 ) -> Row:
     """Time one consumer over a backlog of ``count`` messages (see the module's docstring).
 
     With ``database``, the run ends when InfluxDB holds ``count`` points; otherwise when the
     consumer exits. ``mapped``: the backlog is Tasmota messages (a mapping of the park file)
     instead of parktwin's own. ``properties``: the v5 property list every message carries (none).
+    ``sparkplug`` (the park, with ``database``): the backlog is Sparkplug B DDATA of the park's
+    edge nodes, whose births the collector takes (and stores) before it is frozen, untimed.
     """
     consumer = start()
     consumer.wait_ready()
     pid = consumer.process.pid
-    os.kill(pid, signal.SIGSTOP)
     base_ms = int(time.time() * 1000) - 3_600_000
-    if mapped:
+    before_ms: list[int] = []  # event times of the readings stored before the backlog
+    before_messages = 0
+    if sparkplug is not None:
+        assert database is not None, "a Sparkplug drain is counted in InfluxDB"
+        load = sparkplug_backlog(sparkplug, bench.devices, count, base_ms)
+        asyncio.run(publish_all(bench.broker.port, load.births, f"bench-pub-{name}-births"))
+        before_ms, before_messages = load.birth_ts_ms, len(load.births)
+        if wait_stored(bench.counter(database, before_ms), len(before_ms), 120) != len(before_ms):
+            raise RuntimeError(f"{name}: the births' readings were not stored")
+    os.kill(pid, signal.SIGSTOP)
+    if sparkplug is not None:
+        messages, sent_ms = load.data, before_ms + load.data_ts_ms
+    elif mapped:
         messages, sent_ms = tasmota_backlog(bench.devices, count, base_ms)
     else:
         messages = backlog(bench.park_id, bench.devices, count, base_ms)
@@ -148,12 +164,14 @@ def drain(
         stored = None
     else:
         counter = bench.counter(database, sent_ms)
-        stored = wait_stored(counter, count, 600)
+        stored = wait_stored(counter, len(before_ms) + count, 600) - len(before_ms)
         elapsed = time.perf_counter() - started
         cpu_total, peak_mb = cpu_seconds(pid), memory_mb(pid)["VmHWM"]
         stop(consumer)
-        if received(consumer) != count:
-            raise RuntimeError(f"{name} received {received(consumer)} of {count} messages")
+        if received(consumer) != before_messages + count:
+            raise RuntimeError(
+                f"{name} received {received(consumer)} of {before_messages + count} messages"
+            )
     if stored is not None and stored != count:
         raise RuntimeError(f"{name}: {stored} of {count} points stored")
     return {

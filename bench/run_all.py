@@ -3,7 +3,8 @@
 Starts mosquitto and InfluxDB 1.x on loopback, a 10,000-device park (electricity sub-meters),
 and measures in the same run:
   - backlog drain: parktwin's collector (``python -m programs collect``), the same collector
-    on Tasmota messages through a mapping (issue #15: at most 2x a native message), a bare
+    on Tasmota messages through a mapping (issue #15: at most 2x a native message) and on
+    Sparkplug B DDATA by alias after the edge nodes' births (issue #20: the same 2x), a bare
     paho consumer (JSON only: the issue's ceiling for Python), the same on parktwin's own MQTT
     client (a tighter ceiling), ``mosquitto_sub`` to /dev/null (the broker's ceiling) and a
     naive collector (one InfluxDB write per message), with the ratios between them; the
@@ -96,7 +97,7 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     """Every ingest benchmark on one broker and one InfluxDB."""
     broker = Mosquitto.create(folder / "mqtt")
     influx = InfluxDB1.create(folder / "influx")
-    park = write_park_file(folder / "park.yaml", DEVICES, mapped=True)
+    park = write_park_file(folder / "park.yaml", DEVICES, mapped=True, sparkplug=True)
     devices = [d.id for d in park.devices if d.kind.value == "sub_meter"]
     broker.start()
     influx.start()
@@ -122,9 +123,17 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
                 "mapped",
                 mapped=True,
             ),
+            ingest_suite.drain(
+                bench,
+                "collector_sparkplug",
+                lambda: bench.collector("sparkplug", "bench-collector-sparkplug"),
+                n,
+                "sparkplug",
+                sparkplug=park,
+            ),
         ]
         # Issue #15's target: a mapped (Tasmota) message costs at most 2x a native one.
-        native_row, mapped_row = collectors
+        native_row, mapped_row, sparkplug_row = collectors
         out["mapped"] = [
             {
                 "native_msg_per_s": native_row["msg_per_s"],
@@ -135,6 +144,17 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
             }
         ]
         print_table("mapped (Tasmota) against native messages, same run", out["mapped"])
+        # Issue #20: a Sparkplug B DDATA (one reading by alias) against a native message.
+        out["sparkplug"] = [
+            {
+                "native_msg_per_s": native_row["msg_per_s"],
+                "sparkplug_msg_per_s": sparkplug_row["msg_per_s"],
+                "time_ratio": native_row["msg_per_s"] / sparkplug_row["msg_per_s"],
+                "cpu_ratio": sparkplug_row["cpu_s_per_1000"] / native_row["cpu_s_per_1000"],
+                "target": "<= 2",
+            }
+        ]
+        print_table("Sparkplug B DDATA against native messages, same run", out["sparkplug"])
         if args.mapped_only:
             out["throughput"] = collectors
             print_table("backlog drain", collectors)
@@ -248,7 +268,7 @@ def main() -> None:
     parser.add_argument(
         "--mapped-only",
         action="store_true",
-        help="only the collector on native and on mapped (Tasmota) messages, and their ratio",
+        help="only the collector on native, mapped (Tasmota) and Sparkplug B messages, and ratios",
     )
     parser.add_argument("--drain-only", action="store_true", help="only the backlog drains")
     args = parser.parse_args()
