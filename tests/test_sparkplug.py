@@ -5,6 +5,7 @@ made by pysparkplug (an independent Sparkplug B implementation), not by parktwin
 from __future__ import annotations
 
 import asyncio
+import math
 import subprocess
 import sys
 import uuid
@@ -30,9 +31,16 @@ from pysparkplug._protobuf import sparkplug_b_pb2 as pysparkplug_pb2
 from collectors.metrics import CollectorMetrics
 from collectors.service import Collector
 from collectors.sparkplug.host import SparkplugHost
-from collectors.sparkplug.payload import NUMERIC, decode_payload, metric_number, rebirth_command
+from collectors.sparkplug.payload import (
+    NUMERIC,
+    decode_payload,
+    member_number,
+    metric_number,
+    rebirth_command,
+)
 from parktwin.config import load_settings
-from parktwin.contract.reading import Reading
+from parktwin.contract.reading import PayloadError, Reading
+from parktwin.contract.values import check_value
 from parktwin.metrics import render
 from parktwin.mqtt import make_client
 from parktwin.park.loader import ParkFileError, parse_park
@@ -232,6 +240,128 @@ def test_signed_integers_come_back_from_twos_complement() -> None:
     ).metrics[0]
     assert metric.int_value == 2**32 - 5  # Int32 as the data type of its birth says (3)
     assert metric_number(metric, 3) == -5.0
+
+
+def our_payload(seq: int | None, ts: int | None, metrics: list[dict[str, Any]]) -> bytes:
+    """A payload with exactly the fields given (a field left out is not sent)."""
+    message = payload_class()()
+    if seq is not None:
+        message.seq = seq
+    if ts is not None:
+        message.timestamp = ts
+    for fields in metrics:
+        metric = message.metrics.add()
+        for name, value in fields.items():
+            setattr(metric, name, value)
+    return bytes(message.SerializeToString())
+
+
+VALUE_MEMBERS: list[tuple[str | None, list[Any]]] = [
+    (None, [None]),
+    ("int_value", [0, 5, 2**31, 2**32 - 1]),
+    ("long_value", [0, 7, 2**63, 2**64 - 1]),
+    ("float_value", [0.0, -0.0, 1.5, -2250.0, math.inf, -math.inf, math.nan]),
+    ("double_value", [0.0, -0.0, 100.4, -1e300, math.inf, -math.inf, math.nan]),
+    ("boolean_value", [False, True]),
+    ("string_value", ["", "1.5"]),
+    ("bytes_value", [b"", b"1"]),
+]
+
+
+def same_number(a: float | None, b: float | None) -> bool:
+    """Equal as stored: the same type, value and sign, NaN equal to NaN."""
+    if a is None or b is None:
+        return a is b
+    same = a == b or (math.isnan(a) and math.isnan(b))
+    return type(a) is type(b) and same and math.copysign(1, a) == math.copysign(1, b)
+
+
+def test_a_metric_number_read_directly_is_the_number_of_the_member_sent() -> None:
+    """``metric_number`` reads a Double or Float metric's non-zero value directly; the general
+    path asks which member of the value oneof was sent: both give the same, whatever the
+    member, the value, the null flag and the data type."""
+    for member, values in VALUE_MEMBERS:
+        for value in values:
+            for is_null in (False, True):
+                fields = {"is_null": is_null} if member is None else {member: value}
+                if is_null:
+                    fields["is_null"] = True
+                (metric,) = decode_payload(our_payload(0, T0, [fields])).metrics
+                for datatype in range(13):
+                    fast, plain = metric_number(metric, datatype), member_number(metric, datatype)
+                    assert same_number(fast, plain), (member, value, is_null, datatype)
+
+
+def test_fields_sent_as_zero_are_told_from_fields_not_sent() -> None:
+    """Sparkplug's payload is proto2: a seq, time or alias of 0 is sent, one left out is not."""
+    host = born_host(sparkplug_park())  # seq 1 so far
+    press = topic(DBIRTH, "press")
+    births = [
+        {"name": "Energy/Total", "alias": 0, "datatype": 10, "double_value": 5.0},
+        {"name": "Power/Active", "alias": 7, "datatype": 10, "double_value": 0.0},
+    ]
+    birth = host.handle(press, our_payload(2, T0, births), ARRIVAL)
+    assert birth.readings == [Reading("m-press", T0, {"energy_kwh": 5.0, "power_kw": 0.0})]
+    data = topic(DDATA, "press")
+
+    def send(seq: int | None, ts: int | None, *metrics: dict[str, Any]) -> Any:
+        return host.handle(data, our_payload(seq, ts, list(metrics)), ARRIVAL)
+
+    by_alias_0 = send(3, T0 + 1, {"alias": 0, "double_value": 6.0})
+    assert by_alias_0.readings == [Reading("m-press", T0 + 1, {"energy_kwh": 6.0})]
+    no_alias = send(4, T0 + 2, {"double_value": 6.5})
+    assert [e.reason for e in no_alias.refused] == ["sparkplug_bad_protobuf"]
+    at_time_0 = send(5, T0 + 3, {"alias": 0, "timestamp": 0, "double_value": 7.0})
+    # The metric's own time, 0, not the payload's.
+    assert at_time_0.readings == [Reading("m-press", 0, {"energy_kwh": 7.0})]
+    for seq, ts in ((None, T0 + 4), (6, None)):
+        unsent = send(seq, ts, {"alias": 0, "double_value": 8.0})
+        assert [e.reason for e in unsent.refused] == ["sparkplug_bad_protobuf"], (seq, ts)
+    send(255, T0 + 5)
+    wrapped = send(0, T0 + 6, {"alias": 7, "double_value": 1.0})
+    assert wrapped.seq_gaps == 0
+    assert wrapped.readings == [Reading("m-press", T0 + 6, {"power_kw": 0.001})]
+
+
+def test_values_checked_inline_are_refused_as_check_value_refuses_them() -> None:
+    """A value inside its quantity's range is taken without calling ``check_value``; any other
+    (out of range, not finite, at and beyond the bounds) is refused with check_value's own
+    reason and detail, and the reading with it."""
+    host = born_host(sparkplug_park())
+    data = topic(DDATA, "line")
+    edge = [0.0, -0.0, 5.0, 1e12, math.nextafter(1e12, math.inf), -1e-300, 2e9, -2e9]
+    for seq, value in enumerate([*edge, math.nan, math.inf, -math.inf], start=2):
+        metrics = [
+            {"alias": ENERGY, "double_value": value},
+            {"alias": POWER, "float_value": 1.0},
+        ]
+        got = host.handle(data, our_payload(seq, T0 + seq, metrics), ARRIVAL)
+        power = 1.0 * 0.001
+        try:
+            expected = {"energy_kwh": check_value("energy_kwh", value), "power_kw": power}
+        except PayloadError as exc:
+            assert got.readings == []
+            assert [(e.reason, e.detail) for e in got.refused] == [
+                (exc.reason, f"plant/gw1/line: {exc.detail}")
+            ]
+        else:
+            assert got.refused == []
+            (reading,) = got.readings
+            assert reading == Reading("m-line", T0 + seq, expected)
+            assert math.copysign(1, reading.values["energy_kwh"]) == math.copysign(1, value)
+    # The same for a scaled value: W in the message, kW checked.
+    for seq, watts in enumerate([2e9, -2e9, 1e9, math.nan], start=100):
+        metrics = [{"alias": POWER, "float_value": watts}]
+        got = host.handle(data, our_payload(seq % 256, T0 + seq, metrics), ARRIVAL)
+        kw = float(decode_payload(our_payload(0, 0, metrics)).metrics[0].float_value) * 0.001
+        try:
+            expected = {"power_kw": check_value("power_kw", kw)}
+        except PayloadError as exc:
+            assert [(e.reason, e.detail) for e in got.refused] == [
+                (exc.reason, f"plant/gw1/line: {exc.detail}")
+            ]
+        else:
+            assert got.readings == [Reading("m-line", T0 + seq, expected)]
 
 
 def field_shape(field: Any) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ exactly as native ones.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from collectors.sparkplug.topic import (
     node_command,
     parse_topic,
 )
+from parktwin.contract.quantities import QUANTITIES
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.contract.values import check_value
 from parktwin.park.model import Park
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 
 BD_SEQ = "bdSeq"
 REBIRTH_INTERVAL_MS = 10_000  # assumed: at most one rebirth request per node in 10 s
+_TOPIC_CACHE_LIMIT = 100_000  # distinct topics remembered; beyond it the cache starts anew
+_NO_METRICS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +82,20 @@ class NodeSession:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A park device fed by a Sparkplug node or device: metric name -> (quantity, scale)."""
+    """A park device fed by a Sparkplug node or device: metric name -> (quantity, scale, low,
+    high), where [low, high] is the quantity's valid range when it is finite (else empty, so
+    that every value goes through ``check_value``)."""
 
     device_id: str
-    metrics: dict[str, tuple[str, float]]
+    metrics: dict[str, tuple[str, float, float, float]]
+
+
+def _use(quantity: str, scale: float) -> tuple[str, float, float, float]:
+    """How a metric feeds ``quantity``: its scale, and the range a value passes unchecked."""
+    known = QUANTITIES.get(quantity)
+    if known is None or not (math.isfinite(known.min_value) and math.isfinite(known.max_value)):
+        return quantity, scale, math.inf, -math.inf
+    return quantity, scale, known.min_value, known.max_value
 
 
 @dataclass
@@ -107,12 +121,13 @@ class SparkplugHost:
         self._targets: dict[tuple[str, str], Target] = {}
         self._mapped_metrics: dict[str, set[str]] = {}
         for group in park.sparkplug:
-            metrics = {v.metric: (quantity, v.scale) for quantity, v in group.values.items()}
+            metrics = {v.metric: _use(quantity, v.scale) for quantity, v in group.values.items()}
             self._mapped_metrics.setdefault(group.group, set()).update(metrics)
             for identity, device_id in group.devices.items():
                 self._targets[(group.group, identity)] = Target(device_id, metrics)
         self._nodes: dict[tuple[str, str], NodeSession] = {}
         self._asked_ms: dict[tuple[str, str], int] = {}
+        self._topics: dict[str, SparkplugTopic | None] = {}
 
     def subscriptions(self) -> list[str]:
         """One filter per Sparkplug group of the park (never shared: births are state)."""
@@ -121,7 +136,13 @@ class SparkplugHost:
     def handle(self, topic: str, payload: bytes, arrival_ms: int) -> Outcome:
         """Everything one Sparkplug message means; it never raises for bad input."""
         out = Outcome()
-        parsed = parse_topic(topic)
+        try:
+            parsed = self._topics[topic]
+        except KeyError:
+            parsed = parse_topic(topic)
+            if len(self._topics) >= _TOPIC_CACHE_LIMIT:
+                self._topics.clear()
+            self._topics[topic] = parsed
         if parsed is None:
             if not topic.startswith("spBv1.0/STATE/"):  # host state: not a device's
                 out.refused.append(PayloadError("sparkplug_bad_topic", f"{topic[:120]!r}"))
@@ -150,7 +171,11 @@ class SparkplugHost:
 
     def _take(self, at: SparkplugTopic, message: Any, arrival_ms: int, out: Outcome) -> None:
         key = (at.group, at.node)
-        if at.kind != "NDEATH" and not (message.HasField("seq") and message.HasField("timestamp")):
+        # A field read as non-zero was sent; only a zero needs HasField (proto2 presence).
+        if at.kind != "NDEATH" and not (
+            (message.seq or message.HasField("seq"))
+            and (message.timestamp or message.HasField("timestamp"))
+        ):
             # Births, data and DDEATH carry both (Sparkplug 3.0): another protobuf, or garbage
             # that happens to parse.
             raise PayloadError("sparkplug_bad_protobuf", f"{at.kind} without seq and timestamp")
@@ -174,12 +199,13 @@ class SparkplugHost:
         if session is None:
             self._before_birth(at, "NBIRTH", arrival_ms, out)
             return
-        if message.HasField("seq"):
-            if message.seq != (session.seq + 1) % 256:
-                out.seq_gaps += 1
-                log.info("Sparkplug %s/%s: seq %d after %d", *key, message.seq, session.seq)
-                self._rebirth(at, arrival_ms, out)
-            session.seq = message.seq
+        # Every kind here carries seq (checked above).
+        seq = message.seq
+        if seq != (session.seq + 1) % 256:
+            out.seq_gaps += 1
+            log.info("Sparkplug %s/%s: seq %d after %d", *key, seq, session.seq)
+            self._rebirth(at, arrival_ms, out)
+        session.seq = seq
         if at.kind == "DBIRTH":
             born = session.devices[at.device or ""] = Born.of(message.metrics)
         elif at.kind == "DDEATH":
@@ -208,34 +234,45 @@ class SparkplugHost:
         arrival_ms: int,
         out: Outcome,
     ) -> None:
-        """The readings of a birth or data message, checked as native telemetry."""
-        mapped = self._mapped_metrics.get(at.group, set())
+        """The readings of a birth or data message, checked as native telemetry.
+
+        Metrics of one time make one reading; each value is checked as ``check_value`` checks
+        it, inline when it is finite and in its quantity's range (``Target.metrics``), by
+        ``check_value`` itself otherwise, which then refuses the reading with its reason.
+        """
+        mapped = self._mapped_metrics.get(at.group, _NO_METRICS)
         target = self._targets.get((at.group, at.identity))
+        wanted = target.metrics if target is not None else {}
+        by_alias, by_name = born.by_alias, born.by_name
         values: dict[int, dict[str, float]] = {}
+        suspect: set[int] = set()  # times with a value the inline check did not pass
         default_ts = _payload_ts(message)
         for metric in message.metrics:
-            if metric.name:
-                name, datatype = metric.name, metric.datatype or born.by_name.get(metric.name, 0)
-            elif metric.HasField("alias"):
-                known = born.by_alias.get(metric.alias)
-                if known is None:
+            name = metric.name
+            if name:
+                datatype = metric.datatype or by_name.get(name, 0)
+            else:
+                alias = metric.alias
+                known = by_alias.get(alias)
+                if known is None or not (alias or metric.HasField("alias")):
+                    if alias or metric.HasField("alias"):
+                        out.refused.append(
+                            PayloadError(
+                                "sparkplug_unknown_alias",
+                                f"{at.identity}: alias {alias} is not in its birth",
+                            )
+                        )
+                        self._rebirth(at, arrival_ms, out)
+                        return
+                    # Sparkplug requires a name or an alias: another protobuf on our topic.
                     out.refused.append(
                         PayloadError(
-                            "sparkplug_unknown_alias",
-                            f"{at.identity}: alias {metric.alias} is not in its birth",
+                            "sparkplug_bad_protobuf",
+                            f"{at.identity}: a metric with no name or alias",
                         )
                     )
-                    self._rebirth(at, arrival_ms, out)
                     return
                 name, datatype = known.name, metric.datatype or known.datatype
-            else:
-                # Sparkplug requires a name or an alias: this is another protobuf on our topic.
-                out.refused.append(
-                    PayloadError(
-                        "sparkplug_bad_protobuf", f"{at.identity}: a metric with no name or alias"
-                    )
-                )
-                return
             if name not in mapped:
                 continue  # a metric the park does not read
             if target is None:
@@ -246,12 +283,17 @@ class SparkplugHost:
                     )
                 )
                 return
-            if name not in target.metrics:
+            use = wanted.get(name)
+            if use is None:
                 continue
-            ts = metric.timestamp if metric.HasField("timestamp") else default_ts
-            if ts is None:
-                out.refused.append(PayloadError("bad_timestamp", f"{at.identity} {name}: no time"))
-                continue
+            ts = metric.timestamp
+            if not ts and not metric.HasField("timestamp"):
+                if default_ts is None:
+                    out.refused.append(
+                        PayloadError("bad_timestamp", f"{at.identity} {name}: no time")
+                    )
+                    continue
+                ts = default_ts
             number = metric_number(metric, datatype)
             if number is None:
                 out.refused.append(
@@ -260,16 +302,24 @@ class SparkplugHost:
                     )
                 )
                 continue
-            quantity, scale = target.metrics[name]
-            values.setdefault(ts, {})[quantity] = number * scale
-            session.last_ts_ms = max(session.last_ts_ms, ts)
+            quantity, scale, low, high = use
+            value = number * scale
+            if not low <= value <= high:
+                suspect.add(ts)
+            found = values.get(ts)
+            if found is None:
+                values[ts] = found = {}
+            found[quantity] = value
+            if ts > session.last_ts_ms:
+                session.last_ts_ms = ts
         if target is None:
             return
-        for ts, quantities in sorted(values.items()):
+        for ts, quantities in sorted(values.items()) if len(values) > 1 else values.items():
             try:
                 # The checks of native telemetry: each value, then the reading.
-                checked = {name: check_value(name, v) for name, v in quantities.items()}
-                reading = Reading(target.device_id, ts, checked)
+                if ts in suspect:
+                    quantities = {name: check_value(name, v) for name, v in quantities.items()}
+                reading = Reading(target.device_id, ts, quantities)
                 check_reading(self.park, self.limits, reading, arrival_ms)
             except PayloadError as exc:
                 out.refused.append(
@@ -304,4 +354,5 @@ def _bd_seq(message: Any) -> int | None:
 
 
 def _payload_ts(message: Any) -> int | None:
-    return int(message.timestamp) if message.HasField("timestamp") else None
+    ts: int = message.timestamp
+    return ts if ts or message.HasField("timestamp") else None

@@ -10,7 +10,7 @@ from parktwin.contract.reading import PayloadError
 from parktwin.sparkplug_schema import payload_class
 
 REBIRTH_METRIC = "Node Control/Rebirth"  # Sparkplug 3.0: a Boolean written true in an NCMD
-BOOLEAN = 11
+FLOAT, DOUBLE, BOOLEAN = 9, 10, 11
 
 # Sparkplug data types (Sparkplug 3.0, the payload chapter's DataType) whose values are numbers,
 # and the width of the signed ones: Sparkplug 3.0 carries signed integers as two's complement in
@@ -32,7 +32,27 @@ def decode_payload(data: bytes) -> Any:
 
 
 def metric_number(metric: Any, datatype: int) -> float | None:
-    """A metric's value as a number, by its data type; None when it is null or not a number."""
+    """A metric's value as a number, by its data type; None when it is null or not a number.
+
+    The same as ``member_number``; a Double or Float metric's non-zero value is read without
+    asking which member of the value oneof was sent (only that member can be non-zero).
+    """
+    if metric.is_null or datatype not in NUMERIC:
+        return None
+    if datatype == DOUBLE:
+        double: float = metric.double_value
+        if double:
+            return double
+    elif datatype == FLOAT:
+        single: float = metric.float_value
+        if single:
+            return single
+    return member_number(metric, datatype)
+
+
+def member_number(metric: Any, datatype: int) -> float | None:
+    """A metric's value as a number from whichever member of its value oneof was sent; None
+    when it is null or not a number (the general path of ``metric_number``)."""
     if metric.is_null or datatype not in NUMERIC:
         return None
     field = metric.WhichOneof("value")

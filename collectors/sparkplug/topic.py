@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from parktwin.park.sparkplug import NAMESPACE
 
@@ -16,11 +16,12 @@ class SparkplugTopic:
     kind: str  # NBIRTH, DBIRTH, NDATA, DDATA, NDEATH, DDEATH, NCMD, DCMD
     node: str
     device: str | None
+    # How the park file's ``sparkplug.devices`` names the sender: node or node/device.
+    identity: str = field(init=False)
 
-    @property
-    def identity(self) -> str:
-        """How the park file's ``sparkplug.devices`` names the sender: node or node/device."""
-        return self.node if self.device is None else f"{self.node}/{self.device}"
+    def __post_init__(self) -> None:
+        identity = self.node if self.device is None else f"{self.node}/{self.device}"
+        object.__setattr__(self, "identity", identity)
 
 
 def parse_topic(topic: str) -> SparkplugTopic | None:
