@@ -43,12 +43,18 @@ _TOPIC_CACHE_LIMIT = 100_000  # distinct topics remembered; beyond it the cache 
 _NO_METRICS: frozenset[str] = frozenset()
 
 
+Use = tuple[str, float, float, float]  # quantity, scale, low, high: see Target
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A metric as a birth announced it."""
+    """A metric as a birth announced it, and what the park reads of it: ``mapped`` when its
+    group maps the name, ``use`` when the sender's park device reads it (else None)."""
 
     name: str
     datatype: int
+    mapped: bool = False
+    use: Use | None = None
 
 
 @dataclass
@@ -59,13 +65,18 @@ class Born:
     by_name: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, metrics: Any) -> Born:
+    def of(cls, metrics: Any, mapped: frozenset[str], target: Target | None) -> Born:
+        """The birth of a sender whose group maps ``mapped`` and whose park device is
+        ``target``: what each alias means to the park is settled here, once a session."""
         born = cls()
+        wanted = target.metrics if target is not None else {}
         for metric in metrics:
-            if metric.name:
-                born.by_name[metric.name] = metric.datatype
+            name = metric.name
+            if name:
+                born.by_name[name] = metric.datatype
                 if metric.HasField("alias"):
-                    born.by_alias[metric.alias] = Known(metric.name, metric.datatype)
+                    known = Known(name, metric.datatype, name in mapped, wanted.get(name))
+                    born.by_alias[metric.alias] = known
         return born
 
 
@@ -87,10 +98,10 @@ class Target:
     that every value goes through ``check_value``)."""
 
     device_id: str
-    metrics: dict[str, tuple[str, float, float, float]]
+    metrics: dict[str, Use]
 
 
-def _use(quantity: str, scale: float) -> tuple[str, float, float, float]:
+def _use(quantity: str, scale: float) -> Use:
     """How a metric feeds ``quantity``: its scale, and the range a value passes unchecked."""
     known = QUANTITIES.get(quantity)
     if known is None or not (math.isfinite(known.min_value) and math.isfinite(known.max_value)):
@@ -119,10 +130,11 @@ class SparkplugHost:
         self.park = park
         self.limits = limits
         self._targets: dict[tuple[str, str], Target] = {}
-        self._mapped_metrics: dict[str, set[str]] = {}
+        self._mapped_metrics: dict[str, frozenset[str]] = {}
         for group in park.sparkplug:
             metrics = {v.metric: _use(quantity, v.scale) for quantity, v in group.values.items()}
-            self._mapped_metrics.setdefault(group.group, set()).update(metrics)
+            known = self._mapped_metrics.get(group.group, _NO_METRICS)
+            self._mapped_metrics[group.group] = known | metrics.keys()
             for identity, device_id in group.devices.items():
                 self._targets[(group.group, identity)] = Target(device_id, metrics)
         self._nodes: dict[tuple[str, str], NodeSession] = {}
@@ -180,7 +192,7 @@ class SparkplugHost:
             # that happens to parse.
             raise PayloadError("sparkplug_bad_protobuf", f"{at.kind} without seq and timestamp")
         if at.kind == "NBIRTH":
-            birth = NodeSession(_bd_seq(message), message.seq, Born.of(message.metrics))
+            birth = NodeSession(_bd_seq(message), message.seq, self._born(at, message))
             self._nodes[key] = birth
             self._asked_ms.pop(key, None)
             self._readings(at, birth, birth.node, message, arrival_ms, out)
@@ -207,7 +219,7 @@ class SparkplugHost:
             self._rebirth(at, arrival_ms, out)
         session.seq = seq
         if at.kind == "DBIRTH":
-            born = session.devices[at.device or ""] = Born.of(message.metrics)
+            born = session.devices[at.device or ""] = self._born(at, message)
         elif at.kind == "DDEATH":
             session.devices.pop(at.device or "", None)
             gone = self._targets.get((at.group, at.identity))
@@ -224,6 +236,10 @@ class SparkplugHost:
                 return
             born = found
         self._readings(at, session, born, message, arrival_ms, out)
+
+    def _born(self, at: SparkplugTopic, message: Any) -> Born:
+        mapped = self._mapped_metrics.get(at.group, _NO_METRICS)
+        return Born.of(message.metrics, mapped, self._targets.get((at.group, at.identity)))
 
     def _readings(
         self,
@@ -251,6 +267,7 @@ class SparkplugHost:
             name = metric.name
             if name:
                 datatype = metric.datatype or by_name.get(name, 0)
+                is_mapped, use = name in mapped, wanted.get(name)
             else:
                 alias = metric.alias
                 known = by_alias.get(alias)
@@ -273,19 +290,17 @@ class SparkplugHost:
                     )
                     return
                 name, datatype = known.name, metric.datatype or known.datatype
-            if name not in mapped:
-                continue  # a metric the park does not read
-            if target is None:
-                out.refused.append(
-                    PayloadError(
-                        "unknown_device",
-                        f"Sparkplug {at.group}/{at.identity} is not in the park's sparkplug:",
-                    )
-                )
-                return
-            use = wanted.get(name)
+                is_mapped, use = known.mapped, known.use
             if use is None:
-                continue
+                if is_mapped and target is None:
+                    out.refused.append(
+                        PayloadError(
+                            "unknown_device",
+                            f"Sparkplug {at.group}/{at.identity} is not in the park's sparkplug:",
+                        )
+                    )
+                    return
+                continue  # a metric the park does not read (or not of this device)
             ts = metric.timestamp
             if not ts and not metric.HasField("timestamp"):
                 if default_ts is None:
