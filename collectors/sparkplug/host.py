@@ -109,6 +109,15 @@ def _use(quantity: str, scale: float) -> Use:
     return quantity, scale, known.min_value, known.max_value
 
 
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who publishes on a topic: the topic's parts, and what the park makes of them."""
+
+    at: SparkplugTopic
+    target: Target | None  # the park device this node or device feeds, if any
+    mapped: frozenset[str]  # the metric names its group maps
+
+
 @dataclass
 class Outcome:
     """What one message gave: readings, refusals, commands to publish, devices gone offline."""
@@ -139,7 +148,7 @@ class SparkplugHost:
                 self._targets[(group.group, identity)] = Target(device_id, metrics)
         self._nodes: dict[tuple[str, str], NodeSession] = {}
         self._asked_ms: dict[tuple[str, str], int] = {}
-        self._topics: dict[str, SparkplugTopic | None] = {}
+        self._senders: dict[str, Sender | None] = {}  # by topic
 
     def subscriptions(self) -> list[str]:
         """One filter per Sparkplug group of the park (never shared: births are state)."""
@@ -149,17 +158,17 @@ class SparkplugHost:
         """Everything one Sparkplug message means; it never raises for bad input."""
         out = Outcome()
         try:
-            parsed = self._topics[topic]
+            sender = self._senders[topic]
         except KeyError:
-            parsed = parse_topic(topic)
-            if len(self._topics) >= _TOPIC_CACHE_LIMIT:
-                self._topics.clear()
-            self._topics[topic] = parsed
-        if parsed is None:
+            sender = self._sender(topic)
+            if len(self._senders) >= _TOPIC_CACHE_LIMIT:
+                self._senders.clear()
+            self._senders[topic] = sender
+        if sender is None:
             if not topic.startswith("spBv1.0/STATE/"):  # host state: not a device's
                 out.refused.append(PayloadError("sparkplug_bad_topic", f"{topic[:120]!r}"))
             return out
-        if parsed.kind in ("NCMD", "DCMD"):
+        if sender.at.kind in ("NCMD", "DCMD"):
             return out  # commands to nodes (our own rebirth requests among them)
         if len(payload) > self.limits.max_payload_bytes:
             out.refused.append(
@@ -170,7 +179,7 @@ class SparkplugHost:
             return out
         try:
             message = decode_payload(payload)
-            self._take(parsed, message, arrival_ms, out)
+            self._take(sender, message, arrival_ms, out)
         except PayloadError as exc:
             out.refused.append(exc)
         except Exception as exc:
@@ -181,7 +190,15 @@ class SparkplugHost:
             )
         return out
 
-    def _take(self, at: SparkplugTopic, message: Any, arrival_ms: int, out: Outcome) -> None:
+    def _sender(self, topic: str) -> Sender | None:
+        at = parse_topic(topic)
+        if at is None:
+            return None
+        target = self._targets.get((at.group, at.identity))
+        return Sender(at, target, self._mapped_metrics.get(at.group, _NO_METRICS))
+
+    def _take(self, sender: Sender, message: Any, arrival_ms: int, out: Outcome) -> None:
+        at = sender.at
         key = (at.group, at.node)
         # A field read as non-zero was sent; only a zero needs HasField (proto2 presence).
         if at.kind != "NDEATH" and not (
@@ -192,10 +209,11 @@ class SparkplugHost:
             # that happens to parse.
             raise PayloadError("sparkplug_bad_protobuf", f"{at.kind} without seq and timestamp")
         if at.kind == "NBIRTH":
-            birth = NodeSession(_bd_seq(message), message.seq, self._born(at, message))
+            born = Born.of(message.metrics, sender.mapped, sender.target)
+            birth = NodeSession(_bd_seq(message), message.seq, born)
             self._nodes[key] = birth
             self._asked_ms.pop(key, None)
-            self._readings(at, birth, birth.node, message, arrival_ms, out)
+            self._readings(sender, birth, born, message, arrival_ms, out)
             return
         session = self._nodes.get(key)
         if at.kind == "NDEATH":
@@ -219,10 +237,11 @@ class SparkplugHost:
             self._rebirth(at, arrival_ms, out)
         session.seq = seq
         if at.kind == "DBIRTH":
-            born = session.devices[at.device or ""] = self._born(at, message)
+            born = Born.of(message.metrics, sender.mapped, sender.target)
+            session.devices[at.device or ""] = born
         elif at.kind == "DDEATH":
             session.devices.pop(at.device or "", None)
-            gone = self._targets.get((at.group, at.identity))
+            gone = sender.target
             if gone is not None:
                 when = max(_payload_ts(message) or 0, session.last_ts_ms)
                 out.offline.append((gone.device_id, when))
@@ -235,15 +254,11 @@ class SparkplugHost:
                 self._before_birth(at, "DBIRTH", arrival_ms, out)
                 return
             born = found
-        self._readings(at, session, born, message, arrival_ms, out)
-
-    def _born(self, at: SparkplugTopic, message: Any) -> Born:
-        mapped = self._mapped_metrics.get(at.group, _NO_METRICS)
-        return Born.of(message.metrics, mapped, self._targets.get((at.group, at.identity)))
+        self._readings(sender, session, born, message, arrival_ms, out)
 
     def _readings(
         self,
-        at: SparkplugTopic,
+        sender: Sender,
         session: NodeSession,
         born: Born,
         message: Any,
@@ -256,8 +271,7 @@ class SparkplugHost:
         it, inline when it is finite and in its quantity's range (``Target.metrics``), by
         ``check_value`` itself otherwise, which then refuses the reading with its reason.
         """
-        mapped = self._mapped_metrics.get(at.group, _NO_METRICS)
-        target = self._targets.get((at.group, at.identity))
+        at, target, mapped = sender.at, sender.target, sender.mapped
         wanted = target.metrics if target is not None else {}
         by_alias, by_name = born.by_alias, born.by_name
         values: dict[int, dict[str, float]] = {}
