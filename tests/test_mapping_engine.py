@@ -140,6 +140,45 @@ mappings:
     assert readings == [Reading("m-plant", ts_ms, {"power_kw": 1.0})]
 
 
+@pytest.mark.parametrize("form", ["local", "iso"])
+def test_a_time_text_read_again_is_the_time_a_fresh_mapping_reads(form: str) -> None:
+    """A mapping keeps the times of the texts it has read: read again (kept) a text gives what
+    a mapping that never saw it gives, across daylight-saving changes, with and without an
+    offset; a text refused is refused again, with the same reason."""
+    mappings = f"""
+mappings:
+  - topic: t/+
+    identity: {{topic_level: 1}}
+    time: {{path: $.t, format: {form}, zone: Europe/Berlin}}
+    values: {{power_kw: {{path: $.p}}}}
+"""
+    texts = [
+        "2026-03-29T01:59:59.500",  # the last second before the clocks go forward
+        "2026-03-29T02:30:00",  # a local time that does not exist
+        "2026-03-29T03:00:00",
+        "2026-10-25T02:30:00",  # one that exists twice: the earlier is taken
+        "2026-10-25T03:00:00",
+        "2026-01-01 12:00:00",
+        "2026-01-01T00:00:00.250Z",
+        "2026-01-01T08:00:00+08:00",
+        "2026-13-01T00:00:00",  # refused
+        "soon",  # refused
+    ]
+    later = 1_800_000_000_000  # 2027: every text is in the past
+
+    def outcome(r: MessageRouter, text: str) -> object:
+        try:
+            return take(r, "t/m-plant", {"t": text, "p": 1}, later)
+        except PayloadError as exc:
+            return exc.reason, exc.detail
+
+    warm = router(mappings)
+    for text in texts:
+        first, again = outcome(warm, text), outcome(warm, text)
+        assert first == again == outcome(router(mappings), text), text
+    assert outcome(warm, "soon")[0] == "bad_timestamp"  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     ("form", "ts"), [("iso", "2026-01-01T08:00:00"), ("epoch_ms", "17"), ("epoch_s", None)]
 )

@@ -68,6 +68,9 @@ class CompiledMapping:
     partial: bool
     # UTC offset (s) of local minutes already seen ("YYYY-MM-DDTHH:MM"), for TimeFormat.LOCAL
     offsets: dict[str, float] = field(default_factory=dict, compare=False)
+    # Epoch ms of time texts already read (TimeFormat.ISO and LOCAL): a fleet's messages share
+    # their seconds, and a text means one time in one mapping (its zone is fixed).
+    text_times: dict[str, int] = field(default_factory=dict, compare=False)
 
     def matches_topic(self, topic_levels: list[str]) -> bool:
         """Whether a topic (split on "/") matches this mapping's filter."""

@@ -27,6 +27,7 @@ from parktwin.contract.values import check_value
 from parktwin.park.mappings import TimeFormat
 
 _TOPIC_CACHE_LIMIT = 100_000  # distinct topics remembered; beyond it the cache starts anew
+_TEXT_TIMES_LIMIT = 10_000  # time texts remembered per mapping; beyond it the cache starts anew
 
 
 class MappingEngine:
@@ -180,22 +181,17 @@ def _event_time(mapping: CompiledMapping, body: Any, arrival_ms: int) -> int:
     value = mapping.time_path.one(body)
     if value is MISSING:
         raise PayloadError("bad_timestamp", f"{where} is not in the message")
-    if form is TimeFormat.ISO:
+    if form is TimeFormat.ISO or form is TimeFormat.LOCAL:
         if not isinstance(value, str):
-            raise PayloadError("bad_timestamp", f"{where} must be RFC 3339 text")
-        return parse_ts_ms(value, where)
-    if form is TimeFormat.LOCAL:
-        if not isinstance(value, str):
-            raise PayloadError("bad_timestamp", f"{where} must be ISO 8601 text")
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise PayloadError(
-                "bad_timestamp", f"{where} is not ISO 8601: {value[:40]!r}"
-            ) from None
-        if parsed.tzinfo is None:
-            return _local_ms(mapping, value, parsed)
-        return round(parsed.timestamp() * 1000)
+            kind = "RFC 3339" if form is TimeFormat.ISO else "ISO 8601"
+            raise PayloadError("bad_timestamp", f"{where} must be {kind} text")
+        known = mapping.text_times.get(value)
+        if known is None:
+            known = _text_ms(mapping, value, where)  # PayloadError: not kept
+            if len(mapping.text_times) >= _TEXT_TIMES_LIMIT:
+                mapping.text_times.clear()
+            mapping.text_times[value] = known
+        return known
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise PayloadError("bad_timestamp", f"{where} must be a finite number ({form.value})")
     if form is TimeFormat.EPOCH_S:
@@ -203,6 +199,19 @@ def _event_time(mapping: CompiledMapping, body: Any, arrival_ms: int) -> int:
     if form is TimeFormat.EPOCH_US:
         return round(value / 1000)
     return round(value)
+
+
+def _text_ms(mapping: CompiledMapping, value: str, where: str) -> int:
+    """Epoch ms of a time text in the mapping's format (ISO or LOCAL), or PayloadError."""
+    if mapping.time_format is TimeFormat.ISO:
+        return parse_ts_ms(value, where)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError("bad_timestamp", f"{where} is not ISO 8601: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        return _local_ms(mapping, value, parsed)
+    return round(parsed.timestamp() * 1000)
 
 
 _EPOCH = datetime(1970, 1, 1)
