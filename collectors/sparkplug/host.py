@@ -57,7 +57,7 @@ class Known:
     use: Use | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Born:
     """What a birth certificate announced: metrics by alias, and datatypes by name."""
 
