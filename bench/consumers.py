@@ -1,6 +1,7 @@
 """The consumers under test, each started as its own process so that its memory and CPU are
 its own: parktwin's collector (``python -m programs collect``), the bare paho consumer, the bare
-consumer on parktwin's own MQTT client, the naive collector, and ``mosquitto_sub``."""
+consumer on parktwin's own MQTT client, the naive collector, and ``mosquitto_sub``; and the line
+sink a collector may write to instead of InfluxDB."""
 
 from __future__ import annotations
 
@@ -112,6 +113,12 @@ def start_naive(
     """The naive collector (bench/naive_collector.py)."""
     command = [sys.executable, str(BENCH / "naive_collector.py"), str(port), subscription]
     return _start("naive", [*command, str(count), influx_url, database], folder, "ready")
+
+
+def start_line_sink(folder: Path, port: int) -> Consumer:
+    """The stand-in for InfluxDB that only counts lines (bench/line_sink.py), on ``port``."""
+    command = [sys.executable, str(BENCH / "line_sink.py"), str(port)]
+    return _start(f"line_sink_{port}", command, folder, "ready")
 
 
 def start_mosquitto_sub(folder: Path, port: int, subscription: str, count: int) -> Consumer:

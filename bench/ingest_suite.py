@@ -5,7 +5,9 @@ Throughput is measured on a backlog: the consumer subscribes, is frozen (SIGSTOP
 messages are published, then thawed with the clock started; the broker has kept every message
 for it (in flight up to its Receive Maximum, the rest queued in its session). The run ends when
 the consumer exits after N messages (the baselines, the naive collector after N writes) or when
-InfluxDB holds N points (parktwin's collector). CPU and peak RSS are the consumer process's own.
+InfluxDB holds N points (parktwin's collector; or the line sink has counted N distinct points,
+none twice, when the collector writes to the sink). CPU and peak RSS are the consumer process's
+own.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from consumers import Consumer, start_collector
+from consumers import Consumer, start_collector, start_line_sink
 from influx_count import StoredCounter
+from line_sink import SinkCounter
 from load import backlog, publish_all, publish_paced, tasmota_backlog
 from procstat import cpu_seconds, memory_mb
-from servers import InfluxDB1, Mosquitto
+from servers import InfluxDB1, Mosquitto, free_port
 from sparkplug_load import sparkplug_backlog
 
 from parktwin.contract import topics
@@ -51,22 +54,34 @@ class Bench:
     def subscription(self) -> str:
         return topics.telemetry_filter(self.park_id)
 
-    def collector(self, database: str, client_id: str, group: str | None = None) -> Consumer:
+    def collector(
+        self, database: str, client_id: str, group: str | None = None, url: str | None = None
+    ) -> Consumer:
+        """A collector writing to ``database`` of InfluxDB, or of the server at ``url``."""
         return start_collector(
             self.folder / "consumers",
             self.park_file,
             self.broker.port,
-            self.influx.url,
+            url or self.influx.url,
             database,
             client_id,
             group,
         )
 
+    def line_sink(self) -> tuple[Consumer, SinkCounter]:
+        """A fresh line sink (bench/line_sink.py) and its counter."""
+        port = free_port()
+        sink = start_line_sink(self.folder / "consumers", port)
+        sink.wait_ready()
+        return sink, SinkCounter(f"http://127.0.0.1:{port}")
+
     def counter(self, database: str, sent_ms: list[int], margin: int = 2_000) -> StoredCounter:
         return StoredCounter(self.influx.url, database, sent_ms, margin)
 
 
-def wait_stored(counter: StoredCounter, count: int, timeout_s: float, every_s: float = 0.1) -> int:
+def wait_stored(
+    counter: StoredCounter | SinkCounter, count: int, timeout_s: float, every_s: float = 0.1
+) -> int:
     """Poll InfluxDB until ``count`` points are stored (or the time is up); the exact count."""
     deadline = time.monotonic() + timeout_s
     while counter.count() < count and time.monotonic() < deadline:
@@ -123,12 +138,14 @@ def drain(
     mapped: bool = False,
     properties: bytes = b"\x00",
     sparkplug: Park | None = None,
+    sink: SinkCounter | None = None,
 ) -> Row:
     """Time one consumer over a backlog of ``count`` messages (see the module's docstring).
 
-    With ``database``, the run ends when InfluxDB holds ``count`` points; otherwise when the
-    consumer exits. ``mapped``: the backlog is Tasmota messages (a mapping of the park file)
-    instead of parktwin's own. ``properties``: the v5 property list every message carries (none).
+    With ``database``, the run ends when InfluxDB holds ``count`` points (or ``sink`` has
+    counted them, when the consumer writes to the line sink); otherwise when the consumer exits.
+    ``mapped``: the backlog is Tasmota messages (a mapping of the park file) instead of
+    parktwin's own. ``properties``: the v5 property list every message carries (none).
     ``sparkplug`` (the park, with ``database``): the backlog is Sparkplug B DDATA of the park's
     edge nodes, whose births the collector takes (and stores) before it is frozen, untimed.
     """
@@ -163,7 +180,7 @@ def drain(
         elapsed = time.perf_counter() - started
         stored = None
     else:
-        counter = bench.counter(database, sent_ms)
+        counter = sink if sink is not None else bench.counter(database, sent_ms)
         stored = wait_stored(counter, len(before_ms) + count, 600) - len(before_ms)
         elapsed = time.perf_counter() - started
         cpu_total, peak_mb = cpu_seconds(pid), memory_mb(pid)["VmHWM"]
@@ -174,6 +191,8 @@ def drain(
             )
     if stored is not None and stored != count:
         raise RuntimeError(f"{name}: {stored} of {count} points stored")
+    if sink is not None and (repeated := sink.report()["repeated"]):
+        raise RuntimeError(f"{name}: {repeated} points written more than once")
     return {
         "consumer": name,
         "messages": count,

@@ -10,7 +10,9 @@ and measures in the same run:
     naive collector (one InfluxDB write per message), with the ratios between them; the
     collector and the bare consumer on parktwin's client again with MQTT v5 properties on every
     message (content type, payload format, a user property, as devices set them), against their
-    plain drain;
+    plain drain; the collector writing to a sink that only counts lines (bench/line_sink.py:
+    what the collector controls, without InfluxDB's work on the same cores), and both collector
+    drains against ``mosquitto_sub``'s (issue #20: >= 0.5x, <= 0.006 CPU s per 1,000 messages);
   - publish-to-queryable latency at a steady rate;
   - the collector's RSS before, during and after an InfluxDB outage;
   - collectors on one MQTT v5 shared subscription (no reading lost or duplicated);
@@ -190,6 +192,7 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
                 args.naive_messages,
             ),
         ]
+        drains.append(drain_to_sink(bench, n))
         rate = {row["consumer"]: row["msg_per_s"] for row in drains}
         cpu = {row["consumer"]: row["cpu_s_per_1000"] for row in drains}
         for row in drains:
@@ -202,6 +205,10 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
             row["cpu_vs_plain"] = cpu[plain] / row["cpu_s_per_1000"]
         out["throughput"] = drains
         print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
+        out["drain_vs_broker"] = against_broker(drains)
+        print_table(
+            "collector drain vs mosquitto_sub (issue #20), same run", out["drain_vs_broker"]
+        )
         if args.drain_only:
             return out
         out["latency"] = [
@@ -220,6 +227,42 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
         broker.stop()
         influx.stop()
     return out
+
+
+def drain_to_sink(bench: ingest_suite.Bench, count: int) -> dict[str, Any]:
+    """The collector's drain into the line sink (bench/line_sink.py) instead of InfluxDB: what
+    the collector controls, without the database's work on the same cores (issue #20)."""
+    sink, counter = bench.line_sink()
+    try:
+        return ingest_suite.drain(
+            bench,
+            "collector_sink",
+            lambda: bench.collector("sink", "bench-collector-sink", url=counter.url),
+            count,
+            "sink",
+            sink=counter,
+        )
+    finally:
+        sink.process.terminate()
+        sink.process.wait(10)
+
+
+def against_broker(drains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Issue #20's row: the collector's drain (into InfluxDB, and into the line sink) against
+    ``mosquitto_sub``'s in the same run; the targets are >= 0.5x and <= 0.006 CPU s/1,000."""
+    by_name = {row["consumer"]: row for row in drains}
+    broker = by_name["mosquitto_sub"]
+    return [
+        {
+            "row": f"{name} vs mosquitto_sub",
+            "msg_per_s": by_name[name]["msg_per_s"],
+            "mosquitto_sub_msg_per_s": broker["msg_per_s"],
+            "ratio": by_name[name]["msg_per_s"] / broker["msg_per_s"],
+            "cpu_s_per_1000": by_name[name]["cpu_s_per_1000"],
+            "target": ">= 0.5x, <= 0.006 CPU s",
+        }
+        for name in ("collector", "collector_sink")
+    ]
 
 
 def twin(sizes: list[int]) -> list[dict[str, Any]]:

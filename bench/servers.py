@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from conftest import InfluxDB1, Mosquitto, VictoriaMetrics
+from conftest import InfluxDB1, Mosquitto, VictoriaMetrics, free_port
 
-__all__ = ["InfluxDB1", "Mosquitto", "VictoriaMetrics"]
+__all__ = ["InfluxDB1", "Mosquitto", "VictoriaMetrics", "free_port"]
