@@ -18,6 +18,7 @@ from parktwin.wire.inbound import (
 from parktwin.wire.packets import (
     PUBREL,
     MalformedPacket,
+    MqttError,
     PingResp,
     PubAck,
     encode_ack,
@@ -197,3 +198,22 @@ def test_a_property_list_seen_before_decodes_the_same_and_a_bad_one_is_refused_e
     for _ in range(2):
         with pytest.raises(MalformedPacket, match="not valid UTF-8"):
             decode_inbound(bad, [], [], set(), limits)
+
+
+def test_a_topic_seen_before_decodes_the_same_and_a_bad_one_is_refused_every_time() -> None:
+    limits = InboundLimits()
+    stream = encode_publish(encode_string("parks/p/devices/m/telemetry"), b"1", 1, 1)
+    stream += encode_publish(encode_string("parks/p/devices/m/telemetry"), b"2", 1, 2)
+    for _ in range(2):  # the second time, the topic is known to this connection
+        messages: list[Message] = []
+        decode_inbound(stream, messages, [], set(), limits)
+        assert messages == [
+            Message("parks/p/devices/m/telemetry", b"1", 1, 1, False),
+            Message("parks/p/devices/m/telemetry", b"2", 1, 2, False),
+        ]
+    assert messages[0].topic is messages[1].topic  # one text: its hash is computed once
+    for bad, why in ((b"a/+/b", "wildcard"), (b"a\xff", "UTF-8"), (b"", "without a topic")):
+        packet = encode_publish(len(bad).to_bytes(2, "big") + bad, b"", 1, 3)
+        for _ in range(2):
+            with pytest.raises(MqttError, match=why):
+                decode_inbound(packet, [], [], set(), limits)

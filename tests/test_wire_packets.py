@@ -15,6 +15,7 @@ from paho.mqtt.properties import Properties
 
 from parktwin.wire.packets import (
     MAX_REMAINING_LENGTH,
+    PUBACK,
     ConnAck,
     ConnectRefused,
     Disconnect,
@@ -27,8 +28,10 @@ from parktwin.wire.packets import (
     decode_packets,
     decode_properties,
     decode_varint,
+    encode_ack,
     encode_connect,
     encode_disconnect,
+    encode_pubacks,
     encode_publish,
     encode_string,
     encode_varint,
@@ -202,3 +205,8 @@ def test_what_a_publisher_never_receives_is_malformed() -> None:
         decode_packets(b"\x20\x04\x00\x00\x01\x7f")  # unknown property 0x7F
     with pytest.raises(MalformedPacket):
         decode_properties(b"\x05\x21\x00", 0)  # property list beyond the packet
+
+
+@given(st.lists(st.integers(1, 65535), max_size=50))
+def test_pubacks_packed_at_once_are_each_ids_puback(packet_ids: list[int]) -> None:
+    assert encode_pubacks(packet_ids) == b"".join(encode_ack(PUBACK, i) for i in packet_ids)

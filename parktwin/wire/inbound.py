@@ -71,6 +71,10 @@ InboundPacket = ConnAck | SubAck | PubAck | PubRel | PingResp | Disconnect
 
 # PUBLISH property lists remembered as checked, per connection (devices repeat theirs).
 KNOWN_PROPERTY_LISTS = 1024
+# Topic names remembered as decoded and checked, per connection: a park's devices, each on its
+# own topic, and a few thousand more (a repeat costs one lookup, and its text comes with its
+# hash already computed for the owner's own lookups by topic).
+KNOWN_TOPICS = 65_536
 
 
 @dataclass(slots=True)
@@ -82,6 +86,7 @@ class InboundLimits:
     topic_alias_maximum: int = 0
     topic_aliases: dict[int, str] = field(default_factory=dict)
     known_properties: dict[bytes, int] = field(default_factory=dict)  # checked: their alias
+    known_topics: dict[bytes, str] = field(default_factory=dict)  # checked topic names
 
 
 def packet_size(data: bytes | memoryview, pos: int = 0) -> int | None:
@@ -241,6 +246,7 @@ def decode_inbound(
     if limits is None:
         limits = InboundLimits()
     max_size = limits.maximum_packet_size
+    known_topics = limits.known_topics
     pos, end = 0, len(data)
     while end - pos >= 2:
         first = data[pos]
@@ -287,16 +293,14 @@ def decode_inbound(
                 body += 1
             else:
                 body, alias = _publish_properties(data, body, stop, limits.known_properties)
-            try:
-                topic = data[start + 2 : topic_end].decode("utf-8")
-            except UnicodeDecodeError:
-                raise MalformedPacket("topic name is not valid UTF-8") from None
+            raw = data[start + 2 : topic_end]
+            topic = known_topics.get(raw)
+            if topic is None:
+                topic = _topic_name(raw, known_topics)
             if alias:
                 topic = _aliased(limits, alias, topic)
             elif not topic:
                 raise ProtocolError("PUBLISH without a topic name or topic alias")
-            if "\x00" in topic or "+" in topic or "#" in topic:
-                raise MalformedPacket(f"topic name {topic!r} has a wildcard or U+0000")
             if qos == 2:
                 qos2_ids.add(mid)
             messages.append(Message(topic, data[body:stop], qos, mid, bool(first & 1)))
@@ -304,6 +308,22 @@ def decode_inbound(
             packets.append(_decode_other(first, data[start:stop]))
         pos = stop
     return pos
+
+
+def _topic_name(raw: bytes, known: dict[bytes, str]) -> str:
+    """A topic name's text, once checked (1.5.4, 4.7.3: UTF-8, no wildcard, no U+0000) and
+    remembered in ``known`` (bounded to ``KNOWN_TOPICS``); an empty name is not remembered."""
+    try:
+        topic = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedPacket("topic name is not valid UTF-8") from None
+    if "\x00" in topic or "+" in topic or "#" in topic:
+        raise MalformedPacket(f"topic name {topic!r} has a wildcard or U+0000")
+    if topic:
+        if len(known) >= KNOWN_TOPICS:
+            known.clear()
+        known[raw] = topic
+    return topic
 
 
 def _aliased(limits: InboundLimits, alias: int, topic: str) -> str:

@@ -13,6 +13,7 @@ comparisons (see docs/performance.md).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -402,6 +403,13 @@ def encode_subscribe(packet_id: int, filters: Sequence[str], qos: int) -> bytes:
 def encode_ack(first_byte: int, packet_id: int) -> bytes:
     """PUBACK, PUBREC, PUBREL (``PUBREL | 2``) or PUBCOMP with success: four bytes (3.4.2.1)."""
     return bytes((first_byte, 2)) + packet_id.to_bytes(2, "big")
+
+
+def encode_pubacks(packet_ids: Sequence[int]) -> bytes:
+    """PUBACKs with success for many packet ids (1 to 65535) in one buffer: the bytes of
+    ``encode_ack(PUBACK, id)`` for each, packed at once (a drain acknowledges thousands)."""
+    header = (PUBACK << 24) | (2 << 16)
+    return struct.pack(f">{len(packet_ids)}I", *[header | packet_id for packet_id in packet_ids])
 
 
 def encode_disconnect(reason_code: int = 0) -> bytes:

@@ -54,6 +54,7 @@ from parktwin.wire.packets import (
     Refused,
     encode_ack,
     encode_connect,
+    encode_pubacks,
     encode_publish,
     encode_string,
     encode_subscribe,
@@ -182,6 +183,9 @@ class Subscriber(MqttConnection):
         if self._error is not None or not mids:
             return
         qos2 = self._qos2
+        if not qos2:  # the usual case: every message at QoS 1
+            self._write(encode_pubacks(mids))
+            return
         packets = []
         for mid in mids:
             if mid in qos2:  # second of four steps (4.3.3): the broker answers PUBREL
