@@ -238,3 +238,22 @@ def test_a_batch_is_spooled_in_parts_that_each_fit() -> None:
     assert all(sum(len(x) + 1 for x in part) <= 200 for part in parts)
     assert split_by_size(["x" * 500], 200) == [["x" * 500]]  # one line is never split
     assert split_by_size([], 200) == []
+    # A batch that fits even at four bytes a character is one part without measuring: the
+    # same parts as measured line by line.
+    wide = ["m,device=d\u00e9 v=1 1", "m,device=\U0001f600 v=2 2"]
+    for size in (8, 30, 60, 200):
+        assert split_by_size(wide, size) == measured_parts(wide, size)
+
+
+def measured_parts(lines: list[str], max_bytes: int) -> list[list[str]]:
+    """``split_by_size`` as specified: each line measured in UTF-8 bytes, plus its newline."""
+    parts: list[list[str]] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode()) + 1
+        if not parts or (parts[-1] and size + length > max_bytes):
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += length
+    return parts
