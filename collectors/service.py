@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from collectors.deadletter import dead_letter_body
+from collectors.native_lines import NativeLines
 from collectors.routing import MessageRouter
 from collectors.spool import Spool
 from collectors.stats import CollectorStats
@@ -65,6 +66,7 @@ class Collector:
         self._writer = writer or make_writer(settings.influx)
         self._keys = series_keys(park)
         self._arrival_keys = series_keys(park, {"ts_source": "arrival"})
+        self._native = NativeLines(park, self._limits, self._keys)
         self._batch = PendingLines(0)
         self._spool: Spool | None = None
 
@@ -129,12 +131,31 @@ class Collector:
         if self._batch.generation != generation:
             await pending.put(self._take_batch(generation))
         route = self.router.readings
+        take_run = self._native.take_run
         refused: list[PayloadError] = []
-        for message in burst:
+        index, count = 0, len(burst)
+        while index < count:
+            batch = self._batch
+            # Usual messages take the shortcut, a run at a time; the general path below takes
+            # the next one of any other, and accepts or refuses it with its reason
+            # (collectors/native_lines.py).
+            room = max(1, batch_lines - len(batch.lines))
+            taken_to, ts_ms = take_run(
+                burst, index, room, now_ms, batch.lines, batch.acks, sequences
+            )
+            if taken_to > index:
+                stats.messages_received += taken_to - index
+                stats.readings_accepted += taken_to - index
+                stats.last_event_ts_ms = ts_ms
+                index = taken_to
+                if len(batch.lines) >= batch_lines:
+                    await pending.put(self._take_batch(generation))
+                continue
+            message = burst[index]
+            index += 1
             stats.messages_received += 1
             payload = message.payload
             topic = message.topic
-            batch = self._batch
             try:
                 readings = route(topic, payload, now_ms, refused)
             except PayloadError as exc:

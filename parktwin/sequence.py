@@ -67,16 +67,17 @@ class SequenceGaps:
 
     def observe(self, readings: Iterable[Reading]) -> None:
         """Take the ``seq`` of each reading that has one."""
-        devices = self.devices
         for reading in readings:
-            seq = reading.seq
-            if seq is None:
-                continue
-            known = devices.get(reading.device_id)
-            if known is None:
-                devices[reading.device_id] = DeviceSequence(seq)
-            else:
-                known.observe(seq)
+            if reading.seq is not None:
+                self.observe_seq(reading.device_id, reading.seq)
+
+    def observe_seq(self, device_id: str, seq: int) -> None:
+        """Take one device's ``seq`` (the collector's shortcut has no reading to hand over)."""
+        known = self.devices.get(device_id)
+        if known is None:
+            self.devices[device_id] = DeviceSequence(seq)
+        else:
+            known.observe(seq)
 
     def missing_by_device(self) -> dict[str, int]:
         """Devices with numbers missing now, and how many."""
