@@ -122,8 +122,15 @@ def start_line_sink(folder: Path, port: int) -> Consumer:
 
 
 def start_mosquitto_sub(folder: Path, port: int, subscription: str, count: int) -> Consumer:
-    """The broker's ceiling: ``mosquitto_sub`` at QoS 1, its output thrown away."""
+    """The broker's ceiling: ``mosquitto_sub`` at QoS 1, its output thrown away.
+
+    It says nothing once subscribed, and on a loaded machine it may take longer than the
+    harness waits: so a first ``mosquitto_sub -E`` makes a persistent session and leaves once
+    its subscription is acknowledged, and the consumer then takes that session up, as the
+    collector takes up its own (whatever is published meanwhile waits there for it).
+    """
     binary = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
     command = [binary, "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1"]
-    command += ["-i", "bench-sub", "-t", subscription, "-C", str(count)]
-    return _start("mosquitto_sub", command, folder, None, keep_stdout=False)
+    command += ["-i", "bench-sub", "-t", subscription, "-c", "-x", "600"]
+    subprocess.run([*command, "-E"], check=True, timeout=60, stdout=subprocess.DEVNULL)
+    return _start("mosquitto_sub", [*command, "-C", str(count)], folder, None, keep_stdout=False)
