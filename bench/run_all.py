@@ -26,6 +26,7 @@ Prints tables and writes them as CSV to bench/results/ (git-ignored).
     .venv/bin/python bench/run_all.py [--skip-rebuild] [--rebuild-days 365]
     .venv/bin/python bench/run_all.py --mapped-only --skip-twin --messages 50000
     .venv/bin/python bench/run_all.py --drain-only --skip-twin --messages 100000
+    .venv/bin/python bench/run_all.py --collector-drain-only --skip-twin --messages 100000
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     out: dict[str, list[dict[str, Any]]] = {}
     try:
         consumers = folder / "consumers"
+        if args.collector_drain_only:
+            return collector_drain_only(bench, n)
         collectors = [
             ingest_suite.drain(
                 bench,
@@ -229,6 +232,35 @@ def ingest(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, A
     return out
 
 
+def collector_drain_only(bench: ingest_suite.Bench, count: int) -> dict[str, list[dict[str, Any]]]:
+    """Issue #20's rows alone: the collector into InfluxDB and into the line sink,
+    ``mosquitto_sub`` and the bare consumer on parktwin's client, in that order."""
+    consumers, port, sub = bench.folder / "consumers", bench.broker.port, bench.subscription
+    drains = [
+        ingest_suite.drain(
+            bench,
+            "collector",
+            lambda: bench.collector("throughput", "bench-collector"),
+            count,
+            "throughput",
+        ),
+        drain_to_sink(bench, count),
+        ingest_suite.drain(
+            bench,
+            "mosquitto_sub",
+            lambda: start_mosquitto_sub(consumers, port, sub, count),
+            count,
+        ),
+        ingest_suite.drain(
+            bench, "bare_wire", lambda: start_bare_wire(consumers, port, sub, count), count
+        ),
+    ]
+    print_table("backlog drain (points/s = msg/s: one reading a message)", drains)
+    out = {"throughput": drains, "drain_vs_broker": against_broker(drains)}
+    print_table("collector drain vs mosquitto_sub (issue #20)", out["drain_vs_broker"])
+    return out
+
+
 def drain_to_sink(bench: ingest_suite.Bench, count: int) -> dict[str, Any]:
     """The collector's drain into the line sink (bench/line_sink.py) instead of InfluxDB: what
     the collector controls, without the database's work on the same cores (issue #20)."""
@@ -314,6 +346,12 @@ def main() -> None:
         help="only the collector on native, mapped (Tasmota) and Sparkplug B messages, and ratios",
     )
     parser.add_argument("--drain-only", action="store_true", help="only the backlog drains")
+    parser.add_argument(
+        "--collector-drain-only",
+        action="store_true",
+        help="only issue #20's drains: the collector into InfluxDB and into the line sink, "
+        "mosquitto_sub, the bare consumer on parktwin's client",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     print(
