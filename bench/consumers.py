@@ -129,8 +129,21 @@ def start_mosquitto_sub(folder: Path, port: int, subscription: str, count: int) 
     its subscription is acknowledged, and the consumer then takes that session up, as the
     collector takes up its own (whatever is published meanwhile waits there for it).
     """
+    command = [*_mosquitto_sub(port, "bench-sub"), "-q", "1", "-t", subscription, "-c"]
+    subprocess.run([*command, "-x", "600", "-E"], check=True, timeout=60, stdout=subprocess.DEVNULL)
+    # Taken up with a one-second expiry: once it has its messages, the session goes.
+    command += ["-x", "1", "-C", str(count)]
+    return _start("mosquitto_sub", command, folder, None, keep_stdout=False)
+
+
+def end_session(port: int, client_id: str) -> None:
+    """Make the broker drop a stopped consumer's persistent session: a clean start with the
+    same client id. Otherwise it keeps queueing every later run's messages for it, and by the
+    last drains of a run the broker stores each message several times over."""
+    command = [*_mosquitto_sub(port, client_id), "-t", "parktwin-bench/none", "-E"]
+    subprocess.run(command, check=True, timeout=60, stdout=subprocess.DEVNULL)
+
+
+def _mosquitto_sub(port: int, client_id: str) -> list[str]:
     binary = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
-    command = [binary, "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1"]
-    command += ["-i", "bench-sub", "-t", subscription, "-c", "-x", "600"]
-    subprocess.run([*command, "-E"], check=True, timeout=60, stdout=subprocess.DEVNULL)
-    return _start("mosquitto_sub", [*command, "-C", str(count)], folder, None, keep_stdout=False)
+    return [binary, "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-i", client_id]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from consumers import Consumer, start_collector, start_line_sink
+from consumers import Consumer, end_session, start_collector, start_line_sink
 from influx_count import StoredCounter
 from line_sink import SinkCounter
 from load import backlog, publish_all, publish_paced, tasmota_backlog
@@ -185,6 +185,7 @@ def drain(
         elapsed = time.perf_counter() - started
         cpu_total, peak_mb = cpu_seconds(pid), memory_mb(pid)["VmHWM"]
         stop(consumer)
+        end_session(bench.broker.port, consumer.name)
         if received(consumer) != before_messages + count:
             raise RuntimeError(
                 f"{name} received {received(consumer)} of {before_messages + count} messages"
