@@ -363,7 +363,7 @@ def main() -> None:
         sections = ingest(args, Path(folder))
     if not args.skip_twin:
         sections["twin_tick"] = twin(args.twin_sizes)
-    if not (args.skip_rebuild or args.mapped_only or args.drain_only):
+    if not (args.skip_rebuild or args.mapped_only or args.drain_only or args.collector_drain_only):
         rows = asyncio.run(rebuild.measure(args.rebuild_days, args.rebuild_rounds))
         print_table("twin rebuild from InfluxDB, no checkpoint (issue #20)", rows)
         sections["twin_rebuild"] = rows
