@@ -27,6 +27,7 @@ from twin.state.cost_report import (
     kept_basic,
     level_totals,
     period_cost,
+    place_costs,
     whole_level_totals,
 )
 from twin.state.snapshot import plain
@@ -205,3 +206,34 @@ def test_meter_costs_made_on_demand_are_the_json_form_of_the_tables_sums() -> No
     }
     assert plain(meters) == expected
     assert (meters.keys, meters.amount, meters.yuan) == tuple(expected.values())
+
+
+def assert_costs_of_rows_in_use_are_costs_of_every_row(twin: Twin) -> None:
+    view, plan, costs = twin._cost_view(), twin.cost_plan, twin.state.costs
+    assert view is not None and plan is not None and costs is not None
+    for granularity in GRANULARITIES:
+        start = view.start(granularity)
+        cost = period_cost(view, plan, granularity)
+        for level, table in (
+            (Level.ZONE, cost.zones),
+            (Level.BUILDING, cost.buildings),
+            (Level.ENTERPRISE, cost.enterprises),
+        ):
+            whole = whole_level_totals(view, plan, level, granularity, start)
+            assert place_costs(plan, view.topology.places[level].ids, whole) == table
+        amount, yuan = costs.table(granularity, start)
+        assert np.array_equal(cost.meters.amount, amount.sum(axis=0))
+        assert np.array_equal(cost.meters.yuan, yuan.sum(axis=0))
+
+
+def test_place_and_meter_costs_of_the_rows_in_use_are_those_of_every_band_row() -> None:
+    # Two bands in the hour at 08:00, four in the day by noon; the other rows stay zeros.
+    twin = Twin(many_meters_park())
+    for batch in day_of_readings("2026-10-13T07:40", "2026-10-13T12:10", 10):
+        twin.ingest(batch)
+        assert_costs_of_rows_in_use_are_costs_of_every_row(twin)
+    restored = Twin.restore(twin.park, None, twin.checkpoint())
+    assert_costs_of_rows_in_use_are_costs_of_every_row(restored)
+    for batch in day_of_readings("2026-10-13T12:10", "2026-10-13T13:30", 10)[1:]:
+        restored.ingest(batch)
+        assert_costs_of_rows_in_use_are_costs_of_every_row(restored)

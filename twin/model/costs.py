@@ -75,8 +75,9 @@ class CostLedger:
     ``revision[granularity][start]`` numbers, per band row, the last change of that row (from
     ``changes``, which counts every change): a reader that keeps sums of a period's rows
     (``sums[(granularity, start)]``, e.g. the cost report's place totals) recomputes only the
-    rows whose number moved since. A period without a revision (one read from a checkpoint)
-    gets one at its next change; until then readers recompute it whole."""
+    rows whose number moved since; a row numbered 0 was never added to and holds zeros
+    (``rows_in_use``). A period without a revision (one read from a checkpoint) gets one at its
+    next change; until then readers recompute it whole."""
 
     rows: int
     priced: int
@@ -104,6 +105,13 @@ class CostLedger:
             return zero, zero
         return amount, self.yuan[granularity][start_ms]
 
+    def rows_in_use(self, granularity: Granularity, start_ms: int) -> Ints:
+        """The band rows of a period that may hold figures other than zero, in order."""
+        revision = self.revision[granularity].get(start_ms)
+        if revision is None:
+            return np.arange(self.rows)
+        return np.flatnonzero(revision)
+
     def add_rows(
         self, granularity: Granularity, start_ms: int, rows: dict[int, tuple[Floats, Floats]]
     ) -> None:
@@ -112,12 +120,14 @@ class CostLedger:
         if amount is None:
             amount = self.amount[granularity][start_ms] = np.zeros((self.rows, self.priced))
             yuan = self.yuan[granularity][start_ms] = np.zeros((self.rows, self.priced))
+            # A new period: its rows are zeros, and stay so until added to (revision 0).
+            self.revision[granularity][start_ms] = np.zeros(self.rows, dtype=np.int64)
         else:
             yuan = self.yuan[granularity][start_ms]
         self.changes += 1
         revision = self.revision[granularity].get(start_ms)
         if revision is None:
-            # New, or read from a checkpoint: every row counts as changed.
+            # Read from a checkpoint: every row counts as changed and in use.
             revision = self.revision[granularity][start_ms] = np.full(self.rows, self.changes)
         for row, (added, priced) in rows.items():
             amount[row] += added

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from twin.model.topology import Topology
 
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 
 class View(Protocol):
@@ -235,6 +236,18 @@ class LevelTotals:
 
     amount: Floats
     yuan: Floats
+    rows_in_use: Ints | None = None  # the band rows that may hold non-zeros (None: all)
+
+
+def sum_of_rows(values: Floats, rows_in_use: Ints | None) -> Floats:
+    """``values.sum(axis=0)`` (the band rows added in order) adding only the rows in use: the
+    others hold zeros, and adding a zero changes no figure (none here is -0.0, as every sum
+    starts from +0.0), so the result is the same to the bit."""
+    if rows_in_use is None or len(rows_in_use) == len(values):
+        return np.asarray(values.sum(axis=0), np.float64)
+    if not len(rows_in_use):
+        return np.zeros(values.shape[1:])
+    return np.asarray(values[rows_in_use].sum(axis=0), np.float64)
 
 
 @dataclass
@@ -284,7 +297,11 @@ def level_totals(
         )
     if revision is not None:
         kept.revision[:] = revision
-    return LevelTotals(_read_only(kept.amount[:, :count, :]), _read_only(kept.yuan[:, :count, :]))
+    return LevelTotals(
+        _read_only(kept.amount[:, :count, :]),
+        _read_only(kept.yuan[:, :count, :]),
+        costs.rows_in_use(g, start),
+    )
 
 
 def whole_level_totals(
@@ -324,7 +341,8 @@ def bands_of(plan: CostPlan, kwh: Floats, yuan: Floats) -> list[BandCost]:
 def place_costs(plan: CostPlan, ids: list[str], totals: LevelTotals) -> CostTable:
     """Each place's sub-metered electricity (by band), gas and heat, and their cost."""
     e, gas, heat = Flow.ELECTRICITY_KWH, Flow.GAS_M3, Flow.HEAT_GJ
-    amount, yuan = totals.amount.sum(axis=0), totals.yuan.sum(axis=0)
+    amount = sum_of_rows(totals.amount, totals.rows_in_use)
+    yuan = sum_of_rows(totals.yuan, totals.rows_in_use)
     n = len(plan.timeline.band_names)
     total = yuan[:, e] + yuan[:, gas] + yuan[:, heat]
     columns = [amount[:, e], yuan[:, e], amount[:, gas], yuan[:, gas], amount[:, heat],
@@ -498,6 +516,7 @@ def period_cost(
     costs = view.state.costs
     assert costs is not None
     amount, yuan = costs.table(g, start)
+    in_use = costs.rows_in_use(g, start)
     return PeriodCost(
         granularity=g.value,
         label=view.label(g, start),
@@ -507,7 +526,7 @@ def period_cost(
         zones=levels[Level.ZONE],
         buildings=levels[Level.BUILDING],
         enterprises=levels[Level.ENTERPRISE],
-        meters=MeterCosts(plan.priced_keys, amount.sum(axis=0), yuan.sum(axis=0)),
+        meters=MeterCosts(plan.priced_keys, sum_of_rows(amount, in_use), sum_of_rows(yuan, in_use)),
     )
 
 
