@@ -237,3 +237,21 @@ def test_place_and_meter_costs_of_the_rows_in_use_are_those_of_every_band_row() 
     for batch in day_of_readings("2026-10-13T12:10", "2026-10-13T13:30", 10)[1:]:
         restored.ingest(batch)
         assert_costs_of_rows_in_use_are_costs_of_every_row(restored)
+
+
+def test_place_sums_are_kept_for_one_period_a_granularity() -> None:
+    # Hours pass; the cost ledger keeps 50 of them, the place sums only the latest asked for.
+    twin = Twin(many_meters_park())
+    for batch in day_of_readings("2026-10-13T07:50", "2026-10-13T12:10", 20):
+        twin.ingest(batch)
+        twin.snapshot()
+    costs = twin.state.costs
+    assert costs is not None and len(costs.amount[GRANULARITIES[0]]) >= 4
+    for granularity in GRANULARITIES:
+        for level in LEVELS:
+            kept = [
+                p
+                for p, sums in costs.sums.items()
+                if p[0] is granularity and ("places", level) in sums
+            ]
+            assert len(kept) == 1

@@ -74,7 +74,7 @@ class CostLedger:
 
     ``revision[granularity][start]`` numbers, per band row, the last change of that row (from
     ``changes``, which counts every change): a reader that keeps sums of a period's rows
-    (``sums[(granularity, start)]``, e.g. the cost report's place totals) recomputes only the
+    (``keep_sums``, e.g. the cost report's place totals) recomputes only the
     rows whose number moved since; a row numbered 0 was never added to and holds zeros
     (``rows_in_use``). A period without a revision (one read from a checkpoint) gets one at its
     next change; until then readers recompute it whole."""
@@ -104,6 +104,15 @@ class CostLedger:
             zero = np.zeros((self.rows, self.priced))
             return zero, zero
         return amount, self.yuan[granularity][start_ms]
+
+    def keep_sums(self, granularity: Granularity, start_ms: int, key: Hashable, sums: Any) -> None:
+        """Keep a reader's sums of one period, dropping its sums of the granularity's other
+        periods: readers ask for the current periods tick after tick, and a hundred hours of
+        place sums at 100,000 devices would hold hundreds of MB."""
+        for period, kept in self.sums.items():
+            if period[0] is granularity and period[1] != start_ms:
+                kept.pop(key, None)
+        self.sums.setdefault((granularity, start_ms), {})[key] = sums
 
     def rows_in_use(self, granularity: Granularity, start_ms: int) -> Ints:
         """The band rows of a period that may hold figures other than zero, in order."""

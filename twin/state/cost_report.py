@@ -281,7 +281,7 @@ def level_totals(
         shape = (amount.shape[0], count + 1, N_FLOWS)
         kept = KeptLevelTotals(slot, np.full(amount.shape[0], -1), np.zeros(shape), np.zeros(shape))
         if revision is not None:
-            costs.sums.setdefault((g, start), {})[("places", level)] = kept
+            costs.keep_sums(g, start, ("places", level), kept)
     stale = (
         range(amount.shape[0])
         if revision is None
