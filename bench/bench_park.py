@@ -7,12 +7,14 @@ message is one point of one measurement and a single InfluxQL count checks the w
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from parktwin.park.model import Park
+from parktwin.park.tariffs import Tariffs
 
 MIXED_KINDS = (
     ["sub_meter"] * 14 + ["occupancy_counter"] * 2 + ["gas_meter"] * 2 + ["pv_inverter"] * 2
@@ -74,6 +76,15 @@ def park_document(devices: int, kinds: list[str], park_id: str = "bench") -> dic
 def synthetic_park(devices: int, kinds: list[str] = MIXED_KINDS) -> Park:
     """The park of ``park_document``, validated."""
     return Park.model_validate(park_document(devices, kinds))
+
+
+def priced_from_2024(tariffs: Tariffs) -> Tariffs:
+    """The tariffs with their first version valid from 2024-01-01. The benchmarks' readings
+    fall in 2024 (``twin_tick.T0_MS``), before the demo park's example tariff (2026): without
+    this every reading would be counted as unpriced, which is cheaper than pricing it (bands,
+    prices, the quarter-hour demand windows) and not what a real park runs."""
+    first = tariffs.versions[0].model_copy(update={"valid_from": date(2024, 1, 1)})
+    return tariffs.model_copy(update={"versions": [first, *tariffs.versions[1:]]})
 
 
 def write_park_file(

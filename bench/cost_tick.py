@@ -2,6 +2,10 @@
 outputs, ``twin/service/tick_outputs.py``) of the same synthetic park without and with the demo
 park's example tariff, in the same run, in alternate rounds.
 
+The ticks fall on 2024-03-05, before the example tariff's first version (2026-01-01):
+``twin_tick.bench_park`` moves it back (``bench_park.priced_from_2024``), so that every reading
+is priced, as in a real park, rather than only counted as unpriced.
+
     .venv/bin/python bench/cost_tick.py --devices 1000 10000 --ticks 20
 
 Prints each size's median tick (CPU time) without and with tariffs and their ratio; the

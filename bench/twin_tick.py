@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_park import synthetic_park
+from bench_park import priced_from_2024, synthetic_park
 
 from parktwin.contract.reading import Reading
 from parktwin.park.bundled import demo_park_path
@@ -102,10 +102,12 @@ def baseline(readings: list[Reading], last: dict[str, float], building_of: dict[
 
 
 def bench_park(devices: int, kind: str) -> Park:
-    """The synthetic park, with the demo park's example tariff for ``kind`` "tariff"."""
+    """The synthetic park, with the demo park's example tariff for ``kind`` "tariff" (valid
+    from 2024, the ticks' year, so that every reading is priced: ``priced_from_2024``)."""
     park = synthetic_park(devices)
     if kind == "tariff":
-        park = park.model_copy(update={"tariffs": load_park(demo_park_path()).tariffs})
+        tariffs = priced_from_2024(load_park(demo_park_path()).tariffs)
+        park = park.model_copy(update={"tariffs": tariffs})
     return park
 
 

@@ -22,7 +22,9 @@ Pieces that fall before the first tariff version are kept in an extra "unpriced"
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -31,7 +33,7 @@ import numpy.typing as npt
 from parktwin.park.tariffs import Tariffs
 from parktwin.park.twin import Retention
 from parktwin.periods import GRANULARITIES, Calendar, Granularity, split
-from tariffs.timeline import WINDOW_MS, Timeline
+from tariffs.timeline import WINDOW_MS, Segments, Timeline
 from twin.model.topology import Flow, Topology
 
 Ints = npt.NDArray[np.int64]
@@ -68,7 +70,14 @@ def cost_retention(retention: Retention) -> Retention:
 class CostLedger:
     """Per granularity and period start: amount and cost per (band row, priced flow); the last
     row holds what no tariff priced. ``demand[month_start]`` is the import (kWh) of each main
-    meter in each 15-minute window of the month, shape (windows, main meters)."""
+    meter in each 15-minute window of the month, shape (windows, main meters).
+
+    ``revision[granularity][start]`` numbers, per band row, the last change of that row (from
+    ``changes``, which counts every change): a reader that keeps sums of a period's rows
+    (``keep_sums``, e.g. the cost report's place totals) recomputes only the
+    rows whose number moved since; a row numbered 0 was never added to and holds zeros
+    (``rows_in_use``). A period without a revision (one read from a checkpoint) gets one at its
+    next change; until then readers recompute it whole."""
 
     rows: int
     priced: int
@@ -80,6 +89,13 @@ class CostLedger:
         default_factory=lambda: {g: {} for g in GRANULARITIES}
     )
     demand: dict[int, Floats] = field(default_factory=dict)
+    changes: int = 0
+    revision: dict[Granularity, dict[int, Ints]] = field(
+        default_factory=lambda: {g: {} for g in GRANULARITIES}
+    )
+    sums: dict[tuple[Granularity, int], dict[Hashable, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def table(self, granularity: Granularity, start_ms: int) -> tuple[Floats, Floats]:
         """Amount and cost of one period (zeros when nothing was counted in it)."""
@@ -89,6 +105,44 @@ class CostLedger:
             return zero, zero
         return amount, self.yuan[granularity][start_ms]
 
+    def keep_sums(self, granularity: Granularity, start_ms: int, key: Hashable, sums: Any) -> None:
+        """Keep a reader's sums of one period, dropping its sums of the granularity's other
+        periods: readers ask for the current periods tick after tick, and a hundred hours of
+        place sums at 100,000 devices would hold hundreds of MB."""
+        for period, kept in self.sums.items():
+            if period[0] is granularity and period[1] != start_ms:
+                kept.pop(key, None)
+        self.sums.setdefault((granularity, start_ms), {})[key] = sums
+
+    def rows_in_use(self, granularity: Granularity, start_ms: int) -> Ints:
+        """The band rows of a period that may hold figures other than zero, in order."""
+        revision = self.revision[granularity].get(start_ms)
+        if revision is None:
+            return np.arange(self.rows)
+        return np.flatnonzero(revision)
+
+    def add_rows(
+        self, granularity: Granularity, start_ms: int, rows: dict[int, tuple[Floats, Floats]]
+    ) -> None:
+        """Add amounts and costs (each over the priced flows) to band rows of one period."""
+        amount = self.amount[granularity].get(start_ms)
+        if amount is None:
+            amount = self.amount[granularity][start_ms] = np.zeros((self.rows, self.priced))
+            yuan = self.yuan[granularity][start_ms] = np.zeros((self.rows, self.priced))
+            # A new period: its rows are zeros, and stay so until added to (revision 0).
+            self.revision[granularity][start_ms] = np.zeros(self.rows, dtype=np.int64)
+        else:
+            yuan = self.yuan[granularity][start_ms]
+        self.changes += 1
+        revision = self.revision[granularity].get(start_ms)
+        if revision is None:
+            # Read from a checkpoint: every row counts as changed and in use.
+            revision = self.revision[granularity][start_ms] = np.full(self.rows, self.changes)
+        for row, (added, priced) in rows.items():
+            amount[row] += added
+            yuan[row] += priced
+            revision[row] = self.changes
+
     def prune_before(self, oldest: dict[Granularity, int]) -> None:
         """Drop periods older than the oldest kept of their granularity (as the ledger does)."""
         for granularity in GRANULARITIES:
@@ -96,6 +150,11 @@ class CostLedger:
             for table in (self.amount[granularity], self.yuan[granularity]):
                 for start in [s for s in table if s < first]:
                     del table[start]
+            revisions = self.revision[granularity]
+            for start in [s for s in revisions if s < first]:
+                del revisions[start]
+        for key in [k for k in self.sums if k[1] < oldest[k[0]]]:
+            del self.sums[key]
         for start in [s for s in self.demand if s < oldest[Granularity.MONTH]]:
             del self.demand[start]
 
@@ -112,6 +171,7 @@ class CostPlan:
     price_kind: Ints  # per priced column: ENERGY, FEED_IN, GAS or HEAT
     main_index: Ints  # per priced column: its main meter's index, -1 when not a main import
     main_ids: list[str]  # the main meters whose import is the park's demand
+    priced_keys: list[str]  # per priced column: its flow's key (device|quantity); never changed
 
     @property
     def rows(self) -> int:
@@ -154,6 +214,7 @@ class CostPlan:
             np.asarray(kinds, dtype=np.int64),
             np.asarray(mains, dtype=np.int64),
             main_ids,
+            [topology.flow_keys[f] for f in priced_flows],
         )
 
     def empty(self) -> CostLedger:
@@ -174,23 +235,26 @@ def add_costs(
     t0_ms: Ints,
     t1_ms: Ints,
     amount: Floats,
+    shortcuts: bool = True,
 ) -> None:
-    """Price the consumption ``amount`` of each flow over (t0, t1] and add it to the ledger."""
+    """Price the consumption ``amount`` of each flow over (t0, t1] and add it to the ledger.
+
+    ``shortcuts=False`` takes the general path whatever the readings (split at every segment,
+    filed period by period), kept to check the shortcuts against: the same figures to the bit."""
     column = plan.priced_index[flow]
     keep = np.flatnonzero(column >= 0)
     if not len(keep):
         return
     column, t0, t1, amount = column[keep], t0_ms[keep], t1_ms[keep], amount[keep]
     if not plan.meter_timelines:
-        _add_priced(ledger, plan, plan.timeline, calendar, column, t0, t1, amount)
+        _add_priced(ledger, plan, plan.timeline, calendar, (column, t0, t1, amount), shortcuts)
         return
     which = plan.flow_timeline[column]
     for number, timeline in enumerate(plan.timelines):
         mine = np.flatnonzero(which == number)
         if len(mine):
-            _add_priced(
-                ledger, plan, timeline, calendar, column[mine], t0[mine], t1[mine], amount[mine]
-            )
+            mine_only = (column[mine], t0[mine], t1[mine], amount[mine])
+            _add_priced(ledger, plan, timeline, calendar, mine_only, shortcuts)
 
 
 def _add_priced(
@@ -198,13 +262,17 @@ def _add_priced(
     plan: CostPlan,
     timeline: Timeline,
     calendar: Calendar,
-    column: Ints,
-    t0: Ints,
-    t1: Ints,
-    amount: Floats,
+    consumption: tuple[Ints, Ints, Ints, Floats],
+    shortcuts: bool,
 ) -> None:
-    """``add_costs`` of priced columns that one timeline prices."""
+    """``add_costs`` of priced columns that one timeline prices: ``consumption`` is each
+    column, its t0 and t1, its amount."""
+    column, t0, t1, amount = consumption
     segments = timeline.segments(int(t0.min()), int(t1.max()))
+    first = int(np.searchsorted(segments.bounds, t0.min(), side="right")) - 1
+    if shortcuts and first == int(np.searchsorted(segments.bounds, t1.max(), side="left")) - 1:
+        _add_in_one_segment(ledger, plan, calendar, segments, first, (column, amount))
+        return
     pieces = split(segments.bounds, t0, t1, amount)
     segment = pieces.period
     col = column[pieces.item]
@@ -214,44 +282,118 @@ def _add_priced(
     cost = pieces.amount * prices[plan.price_kind[col], segment]
     band = segments.band[segment]
     row = np.where(band >= 0, band, plan.rows - 1)
+    # Each segment lies in one hour, day, month and year. Pieces all in one hour (a tick's
+    # readings nearly always are) are the same pieces in its day, month and year: add them up
+    # once and file the sums four times; else file them by each granularity's periods.
+    hour = Granularity.HOUR
+    at_ms = int(segments.bounds[segment.min()])
+    last_ms = int(segments.bounds[segment.max()])
+    one_hour = calendar.start_of(hour, at_ms) == calendar.start_of(hour, last_ms)
+    if one_hour and shortcuts:
+        sums = _row_sums(ledger, row, col, pieces.amount, cost)
+        for granularity in GRANULARITIES:
+            ledger.add_rows(granularity, calendar.start_of(granularity, at_ms), sums)
+    else:
+        _file_by_period(ledger, calendar, segments.bounds, segment, row, col, pieces.amount, cost)
+    _add_demand(ledger, plan, calendar, segments.bounds[segment], col, pieces.amount)
+
+
+def _add_in_one_segment(
+    ledger: CostLedger,
+    plan: CostPlan,
+    calendar: Calendar,
+    segments: Segments,
+    segment: int,
+    consumption: tuple[Ints, Floats],
+) -> None:
+    """``_add_priced`` when every interval lies in one segment (a tick's readings mostly do):
+    nothing to split, one band and one price a kind, one period a granularity, one window.
+    The same products and sums as the general path, in the same order."""
+    col, amount = consumption
+    prices = np.asarray(
+        [
+            segments.energy_price[segment],
+            segments.feed_in_price[segment],
+            segments.gas_price[segment],
+            segments.heat_price[segment],
+        ]
+    )
+    cost = amount * prices[plan.price_kind[col]]
+    band = int(segments.band[segment])
+    row = band if band >= 0 else plan.rows - 1
+    added = np.asarray(np.bincount(col, weights=amount, minlength=ledger.priced), np.float64)
+    priced = np.asarray(np.bincount(col, weights=cost, minlength=ledger.priced), np.float64)
+    at_ms = int(segments.bounds[segment])
+    for granularity in GRANULARITIES:
+        ledger.add_rows(granularity, calendar.start_of(granularity, at_ms), {row: (added, priced)})
+    _add_demand(ledger, plan, calendar, np.broadcast_to(at_ms, col.shape), col, amount)
+
+
+def _add_demand(
+    ledger: CostLedger,
+    plan: CostPlan,
+    calendar: Calendar,
+    seg_start: Ints,
+    col: Ints,
+    amount: Floats,
+) -> None:
+    """Add each main meter's import to its 15-minute window of the month (``seg_start``:
+    each piece's segment start)."""
+    main = plan.main_index[col]
+    is_main = np.flatnonzero(main >= 0)
+    if not len(is_main):
+        return
+    starts = seg_start[is_main]
+    window = starts - np.mod(starts, WINDOW_MS)  # quarter hours are UTC-aligned too
+    months = {s: calendar.start_of(Granularity.MONTH, s) for s in np.unique(window).tolist()}
+    month_of = np.asarray([months[w] for w in window.tolist()], dtype=np.int64)
+    for month in np.unique(month_of).tolist():
+        mask = month_of == month
+        table = ledger.demand.get(month)
+        if table is None:
+            table = ledger.demand[month] = np.zeros((window_count(calendar, month), ledger.mains))
+        slot = (window[mask] - month) // WINDOW_MS
+        np.add.at(table, (slot, main[is_main][mask]), amount[is_main][mask])
+
+
+def _row_sums(
+    ledger: CostLedger, row: Ints, col: Ints, amount: Floats, cost: Floats
+) -> dict[int, tuple[Floats, Floats]]:
+    """Per band row present, each priced flow's amount and cost (pieces added in their order)."""
+    lowest = int(row.min())
+    if lowest == int(row.max()):
+        added = np.bincount(col, weights=amount, minlength=ledger.priced)
+        priced = np.bincount(col, weights=cost, minlength=ledger.priced)
+        return {lowest: (np.asarray(added, np.float64), np.asarray(priced, np.float64))}
+    rows = np.unique(row)
+    size = ledger.rows * ledger.priced
     cell = row * ledger.priced + col
-    size = plan.rows * ledger.priced
-    # Each segment lies in one hour, day, month and year: file pieces by their segment's periods.
+    added_all = np.bincount(cell, weights=amount, minlength=size).reshape(ledger.rows, -1)
+    priced_all = np.bincount(cell, weights=cost, minlength=size).reshape(ledger.rows, -1)
+    return {r: (added_all[r], priced_all[r]) for r in rows.tolist()}
+
+
+def _file_by_period(
+    ledger: CostLedger,
+    calendar: Calendar,
+    bounds: Ints,
+    segment: Ints,
+    row: Ints,
+    col: Ints,
+    amount: Floats,
+    cost: Floats,
+) -> None:
+    """Add pieces to the periods of every granularity their segments lie in, period by period
+    (the general path: pieces over several hours)."""
     present = np.unique(segment)
-    starts = segments.bounds[present].tolist()
+    starts = bounds[present].tolist()
     for granularity in GRANULARITIES:
         period_of = np.asarray([calendar.start_of(granularity, s) for s in starts], dtype=np.int64)
         piece_period = period_of[np.searchsorted(present, segment)]
         for start in np.unique(piece_period).tolist():
             mask = piece_period == start
-            added: Floats = np.asarray(
-                np.bincount(cell[mask], weights=pieces.amount[mask], minlength=size), np.float64
+            ledger.add_rows(
+                granularity,
+                start,
+                _row_sums(ledger, row[mask], col[mask], amount[mask], cost[mask]),
             )
-            priced: Floats = np.asarray(
-                np.bincount(cell[mask], weights=cost[mask], minlength=size), np.float64
-            )
-            _add(ledger.amount[granularity], start, added.reshape(plan.rows, ledger.priced))
-            _add(ledger.yuan[granularity], start, priced.reshape(plan.rows, ledger.priced))
-    main = plan.main_index[col]
-    is_main = np.flatnonzero(main >= 0)
-    if len(is_main):
-        seg_start = segments.bounds[segment[is_main]]
-        window = seg_start - np.mod(seg_start, WINDOW_MS)  # quarter hours are UTC-aligned too
-        months = {s: calendar.start_of(Granularity.MONTH, s) for s in np.unique(window).tolist()}
-        month_of = np.asarray([months[w] for w in window.tolist()], dtype=np.int64)
-        for month in np.unique(month_of).tolist():
-            mask = month_of == month
-            table = ledger.demand.get(month)
-            if table is None:
-                table = ledger.demand[month] = np.zeros(
-                    (window_count(calendar, month), ledger.mains)
-                )
-            slot = (window[mask] - month) // WINDOW_MS
-            np.add.at(table, (slot, main[is_main][mask]), pieces.amount[is_main][mask])
-
-
-def _add(table: dict[int, Floats], start: int, values: Floats) -> None:
-    if start in table:
-        table[start] += values
-    else:
-        table[start] = values.copy()
