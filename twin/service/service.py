@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from parktwin.validation import Limits
 from parktwin.wire.inbound import Message
 from tariffs.bills import BillSet
 from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
+from twin.service.garbage import service_collection
 from twin.service.http_api import build_app, serve
 from twin.service.metrics import TwinMetrics
 from twin.service.rebuild import rebuild
@@ -231,25 +231,21 @@ class TwinService:
             host, port = runner.addresses[0][:2]
             self.api_url = f"http://{host}:{port}"
             log.info("twin API on %s/", self.api_url)
-        # The park, its topology and the twin live as long as the service: some 70,000 objects
-        # at 10,000 devices, which a full garbage collection walked every few ticks (about
-        # 20 ms each time, 2-3 ms with them frozen). Frozen after start-up, they are left out of
-        # collections until the service stops.
-        gc.collect()
-        gc.freeze()
+        # The park, its topology and the twin live as long as the service: frozen after
+        # start-up, and the young generation collected less often (see garbage.py).
         try:
-            async with asyncio.TaskGroup() as group:
-                ticking = group.create_task(self._tick_forever())
-                checkpointing = group.create_task(self._checkpoint_forever())
-                delivering = [group.create_task(x.deliver()) for x in self._listeners]
-                await self.intake.run(stop, self._handle, self._before_leaving)
-                ticking.cancel()
-                checkpointing.cancel()
-                for task in delivering:
-                    task.cancel()  # what a listener has not delivered stays in its outbox
-            await self._tick()
+            with service_collection():
+                async with asyncio.TaskGroup() as group:
+                    ticking = group.create_task(self._tick_forever())
+                    checkpointing = group.create_task(self._checkpoint_forever())
+                    delivering = [group.create_task(x.deliver()) for x in self._listeners]
+                    await self.intake.run(stop, self._handle, self._before_leaving)
+                    ticking.cancel()
+                    checkpointing.cancel()
+                    for task in delivering:
+                        task.cancel()  # what a listener has not delivered stays in its outbox
+                await self._tick()
         finally:
-            gc.unfreeze()
             if runner is not None:
                 await runner.cleanup()
             await self._writer.aclose()
