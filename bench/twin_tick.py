@@ -24,12 +24,18 @@ tick writes the full set of KPI points and formats every place row anew: the wor
 changed, and place rows that did not change keep their text.
 
     .venv/bin/python bench/twin_tick.py [--sizes 1000 10000 100000] [--ticks 5]
-        [--parks plain tariff] [--parts 1] [--no-json-form]
+        [--parks plain tariff] [--parts 1] [--no-json-form] [--gc ROUNDS]
+
+``--gc ROUNDS`` instead compares, in alternate rounds, the garbage collector's runs and CPU time
+a tick (over the whole loop, the readings' making included, and inside the service tick) and the
+process's resident memory, under the service's setting (``twin/service/garbage.py``) and under
+the one before (state frozen, default thresholds).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import math
 import os
@@ -37,6 +43,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +57,7 @@ from parktwin.contract.reading import Reading
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
+from twin.service.garbage import service_collection
 from twin.service.kpi_lines import KpiLines
 from twin.service.tick_outputs import TickOutputs
 from twin.state.summary import kpi_summary
@@ -134,11 +142,59 @@ def json_form_tick(park: Park, ticks: int, parts: int = 1) -> list[float]:
     return times
 
 
+class CollectionWatch:
+    """The garbage collector's runs by generation and their CPU seconds, over the whole loop
+    (readings made, as the intake's decoding makes them, and the tick) and inside the tick."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.cpu_s = [0.0, 0.0, 0.0]
+        self.in_tick_s = 0.0
+        self.in_tick = False
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+            return
+        spent = time.process_time() - self._started
+        self.runs[info["generation"]] += 1
+        self.cpu_s[info["generation"]] += spent
+        if self.in_tick:
+            self.in_tick_s += spent
+
+
+@contextlib.contextmanager
+def frozen_only() -> Iterator[None]:
+    """The service's garbage collection before issue #20's second pass: state frozen after
+    start-up, CPython's default thresholds."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+COLLECTIONS = {"service": service_collection, "frozen only": frozen_only}
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
 def measure(
-    devices: int, ticks: int, kind: str = "plain", json_form: bool = True, parts: int = 1
+    devices: int,
+    ticks: int,
+    kind: str = "plain",
+    json_form: bool = True,
+    parts: int = 1,
+    collection: str = "service",
 ) -> dict[str, Any]:
     """Median CPU seconds per tick of each part, for one park size and kind (``parts``: as
-    ``round_of_readings`` takes it)."""
+    ``round_of_readings`` takes it; ``collection``: a key of ``COLLECTIONS``)."""
     park = bench_park(devices, kind)
     started = time.perf_counter()
     twin = Twin(park)
@@ -149,58 +205,87 @@ def measure(
     building_of = {d.id: d.building or "" for d in park.devices}
     last: dict[str, float] = {}
     baseline(readings, last, building_of)
-    # As the service does once started (twin/service/service.py): what lives as long as the twin is
-    # kept out of the garbage collector's generations.
-    gc.collect()
-    gc.freeze()
-    full_gc: list[float] = []
-    gc_started = [0.0]
-
-    def watch(phase: str, info: dict[str, int]) -> None:
-        if info["generation"] == 2:
-            if phase == "start":
-                gc_started[0] = time.perf_counter()
-            else:
-                full_gc.append(time.perf_counter() - gc_started[0])
-
+    del readings
     outputs = TickOutputs(park)  # the service keeps one from tick to tick
     clock = time.process_time
-    tick_s, out_s, base_s, written = [], [], [], []
-    gc.callbacks.append(watch)
-    try:
-        for tick in range(1, ticks + 1):
-            # Made tick by tick, as the service's readings arrive: only one round is alive.
-            readings = round_of_readings(park, tick, rng, parts)
-            t = clock()
-            twin.ingest(readings)
-            snapshot = twin.snapshot()
-            tick_s.append(clock() - t)
-            t = clock()
-            output = outputs(snapshot, {})
-            out_s.append(clock() - t)
-            written.append(len(output.lines))
-            t = clock()
-            baseline(readings, last, building_of)
-            base_s.append(clock() - t)
-    finally:
-        gc.callbacks.remove(watch)
-        gc.unfreeze()
+    tick_s, out_s, base_s, loop_s, written, rss = [], [], [], [], [], []
+    watch = CollectionWatch()
+    # As the service does once started (twin/service/garbage.py), or as it did before.
+    with COLLECTIONS[collection]():
+        gc.callbacks.append(watch)
+        try:
+            for tick in range(1, ticks + 1):
+                # Made tick by tick, as the service's readings arrive: only one round is alive.
+                looped = clock()
+                readings = round_of_readings(park, tick, rng, parts)
+                watch.in_tick = True
+                t = clock()
+                twin.ingest(readings)
+                snapshot = twin.snapshot()
+                tick_s.append(clock() - t)
+                t = clock()
+                output = outputs(snapshot, {})
+                out_s.append(clock() - t)
+                watch.in_tick = False
+                loop_s.append(clock() - looped)
+                written.append(len(output.lines))
+                t = clock()
+                baseline(readings, last, building_of)
+                base_s.append(clock() - t)
+                del readings  # the service's readings go once ingested
+                rss.append(rss_mb())
+        finally:
+            gc.callbacks.remove(watch)
     service_s = [a + b for a, b in zip(tick_s, out_s, strict=True)]
     del twin, outputs, output, snapshot
     before = json_form_tick(park, ticks, parts) if json_form else [math.nan]
     return {
         "park": kind if parts == 1 else f"{kind}, 1/{parts} a tick",
         "devices": devices,
+        "collection": collection,
         "build_s": build_s,
         "tick_s": statistics.median(tick_s),
         "outputs_s": statistics.median(out_s),
         "service_s": statistics.median(service_s),
+        "loop_s": statistics.median(loop_s),
         "json_form_s": statistics.median(before),
         "baseline_s": statistics.median(base_s),
         "points": statistics.median(written),
-        "full_gcs": len(full_gc),
-        "full_gc_s": statistics.median(full_gc) if full_gc else 0.0,
+        "gc_runs": [runs / ticks for runs in watch.runs],
+        "gc_s": sum(watch.cpu_s) / ticks,
+        "gc_full_s": watch.cpu_s[2] / ticks,
+        "gc_in_tick_s": watch.in_tick_s / ticks,
+        "rss_mb": (rss[0], rss[-1]),
     }
+
+
+def collection_rounds(devices: int, ticks: int, kind: str, rounds: int) -> list[dict[str, Any]]:
+    """``measure`` with each garbage collection setting in turn, ``rounds`` times (alternated,
+    so that both see the same load)."""
+    return [
+        measure(devices, ticks, kind, json_form=False, collection=collection)
+        for _ in range(rounds)
+        for collection in COLLECTIONS
+    ]
+
+
+def collection_table(results: list[dict[str, Any]]) -> str:
+    """The garbage collector's share per tick under each setting (CPU ms, per tick)."""
+    lines = [
+        "| park | devices | collection | runs a tick (young, middle, full)"
+        " | GC a tick, whole loop | of it full | GC in the service tick | service tick"
+        " | whole loop | RSS first → last tick |",
+        "| --- | ---: | --- | --- |" + " ---: |" * 6,
+    ]
+    for r in results:
+        runs = ", ".join(f"{x:.1f}" for x in r["gc_runs"])
+        lines.append(
+            f"| {r['park']} | {r['devices']:,} | {r['collection']} | {runs}"
+            f" | {r['gc_s'] * 1000:.1f} ms | {r['gc_full_s'] * 1000:.1f} ms"
+            f" | {r['gc_in_tick_s'] * 1000:.1f} ms | {r['service_s'] * 1000:.1f} ms"
+            f" | {r['loop_s'] * 1000:.1f} ms | {r['rss_mb'][0]:.0f} → {r['rss_mb'][1]:.0f} MB |"
+        )
+    return "\n".join(lines)
 
 
 def linearity(results: list[dict[str, Any]]) -> None:
@@ -247,12 +332,34 @@ def main() -> None:
     parser.add_argument(
         "--no-json-form", action="store_true", help="leave out the service tick of before"
     )
+    parser.add_argument(
+        "--gc",
+        type=int,
+        metavar="ROUNDS",
+        default=0,
+        help="instead: the garbage collector's share under the service's setting and the one"
+        " before, in ROUNDS alternate rounds",
+    )
     args = parser.parse_args()
     print(
         f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
         f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if args.gc:
+        rounds = []
+        for kind in args.parks:
+            for size in args.sizes:
+                for r in collection_rounds(size, args.ticks, kind, args.gc):
+                    rounds.append(r)
+                    print(
+                        f"{kind:6} {size:>7} devices, {r['collection']}: GC "
+                        f"{r['gc_s'] * 1000:.1f} ms a tick, whole loop {r['loop_s'] * 1000:.1f}"
+                        f" ms, load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+        print(collection_table(rounds))
+        return
     results = []
     for kind in args.parks:
         for size in args.sizes:
@@ -263,7 +370,7 @@ def main() -> None:
                 f"{r['tick_s'] * 1000:.1f} ms, outputs {r['outputs_s'] * 1000:.1f} ms, service "
                 f"tick {r['service_s'] * 1000:.1f} ms, before (JSON form) "
                 f"{r['json_form_s'] * 1000:.1f} ms, baseline {r['baseline_s'] * 1000:.1f} ms, "
-                f"{r['full_gcs']} full GCs of {r['full_gc_s'] * 1000:.1f} ms, "
+                f"GC {r['gc_s'] * 1000:.1f} ms a tick ({r['gc_in_tick_s'] * 1000:.1f} in it), "
                 f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
