@@ -31,7 +31,7 @@ from simulators.park import ParkSimulator
 from twin.model.columns import RowTable
 from twin.service.float_texts import repr_rows
 from twin.service.kpi_changes import ChangedPoints
-from twin.service.kpi_lines import KpiLines, kpi_lines
+from twin.service.kpi_lines import KpiLines, kpi_lines, missing_patterns
 from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import JSON_OPTIONS, TickState
 from twin.state.cost_report import CostTable, MeterCosts
@@ -177,6 +177,21 @@ def test_occupancy_points_from_the_columns_are_the_points_of_the_rows() -> None:
     expected = kpi_lines(park, snapshot, snapshot.to_dict())
     assert any("capacity_persons=true" in line for line in expected)
     assert KpiLines(park)(snapshot) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "share"),
+    [(0, 9, 0.5), (1, 9, 0.0), (500, 9, 0.3), (500, 9, 1.0), (200, 62, 0.1), (50, 70, 0.5)],
+)
+def test_missing_patterns_are_numpys_unique_rows(rows: int, columns: int, share: float) -> None:
+    """Every row's pattern is the row itself, and the patterns are numpy's distinct rows (in
+    any order): so each occupancy row gets the fields of its own pattern."""
+    missing = np.random.default_rng(rows + columns).random((rows, columns)) < share
+    patterns, inverse = missing_patterns(missing)
+    assert inverse.shape == (rows,)
+    assert (patterns[inverse] == missing).all()
+    expected = np.unique(missing, axis=0)
+    assert sorted(map(tuple, patterns.tolist())) == sorted(map(tuple, expected.tolist()))
 
 
 def test_kpi_points_from_the_snapshots_arrays_are_the_points_of_its_json_form() -> None:

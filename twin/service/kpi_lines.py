@@ -416,9 +416,9 @@ class KpiLines:
             return bodies
         values = np.array(columns, dtype=np.float64).T  # None as NaN
         missing = ~np.isfinite(values)  # as the JSON form: None, and so left out
-        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        patterns, inverse = missing_patterns(missing)
         for p, pattern in enumerate(patterns):
-            at = np.flatnonzero(inverse.ravel() == p)
+            at = np.flatnonzero(inverse == p)
             present = np.flatnonzero(~pattern)
             if not len(present):
                 continue  # no fields: no point
@@ -440,6 +440,22 @@ class KpiLines:
             "zone": building.zone if building else "",
             "use": row["use"],
         }
+
+
+def missing_patterns(missing: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], Ints]:
+    """The distinct rows of a 2-D mask and, for each row, the index of its pattern: what
+    ``np.unique(missing, axis=0, return_inverse=True)`` gives, in any order of patterns."""
+    rows, columns = missing.shape
+    if columns > 62:  # one bit a column in an int64
+        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        return patterns, inverse.ravel()
+    # Each row as one integer, a bit a column: unique over integers is a 1-D sort, where
+    # unique over rows compared them as structured records (0.55 ms of 1.25 for 500 buildings).
+    bits = np.left_shift(1, np.arange(columns, dtype=np.int64))
+    codes = missing.astype(np.int64) @ bits if rows else np.zeros(0, np.int64)
+    found, inverse = np.unique(codes, return_inverse=True)
+    patterns = (found[:, None] & bits) != 0
+    return patterns, inverse.ravel()
 
 
 def _point_text(series: str, fields: Fields) -> str | None:
