@@ -3,16 +3,18 @@
 Two settings, both process-wide, both undone when the service stops:
 
 - **What lives as long as the service is frozen** (``gc.freeze``) once it has its starting state
-  (checkpoint or rebuilt history): the park, its topology, the twin's ledgers. Some 70,000
-  objects at 10,000 devices that every full collection would otherwise walk.
-- **The youngest generation is collected after 50,000 net new objects, not 700.** A tick's
-  readings (one tracked ``Reading`` a device, plus the intake's messages) are all alive until
-  they are ingested: at the default threshold each round of 100,000 readings set off about 300
-  young, 27 middle and 2 full collections, and every survivor was walked again in each older
-  generation. At 50,000 the readings of a round are mostly freed by reference counting before a
-  collection sees them (docs/performance.md, *Twin service tick*, measured with
-  ``bench/twin_tick.py --gc``). Cyclic garbage still goes at the next collection, so memory
-  stays bounded: at most 50,000 more objects wait for it.
+  (checkpoint or rebuilt history): the park, its topology, the twin's ledgers, which every full
+  collection would otherwise walk.
+- **The youngest generation is collected after 50,000 net new objects, not 700.** Readings
+  (one tracked ``Reading`` a device, and the intake's messages) are all alive until they are
+  ingested: at the default threshold each survivor was walked again by the young, middle and
+  full collections the growing heap set off. At 50,000 most readings are freed by reference
+  counting before a collection sees them. Cyclic garbage still goes at the next collection, so
+  memory stays bounded: at most 50,000 more objects wait for it. Figures:
+  docs/performance.md, *Twin service tick*, ``bench/twin_tick.py --gc``.
+
+Services that overlap in one process (tests) each restore what they found: the last to stop
+sets the thresholds back to what it saw at its start.
 """
 
 from __future__ import annotations
