@@ -13,8 +13,9 @@ Two settings, both process-wide, both undone when the service stops:
   memory stays bounded: at most 50,000 more objects wait for it. Figures:
   docs/performance.md, *Twin service tick*, ``bench/twin_tick.py --gc``.
 
-Services that overlap in one process (tests) each restore what they found: the last to stop
-sets the thresholds back to what it saw at its start.
+Each service restores the thresholds it found at its start. Two services in one process
+(tests) that start and stop out of order may leave the 50,000 threshold set after both have
+stopped: collections stay rarer, nothing is lost.
 """
 
 from __future__ import annotations
