@@ -108,6 +108,12 @@ def test_tables_of_no_rows_or_no_columns_have_no_texts() -> None:
     assert repr_rows(np.zeros((2, 0))) == [(), ()]
 
 
+def test_one_column_and_a_view_of_another_order_are_written_row_by_row() -> None:
+    assert repr_rows(np.array([[1.5], [2.0], [-0.0]])) == [("1.5",), ("2.0",), ("-0.0",)]
+    table = np.array([[1.0, 2.5, 3.25], [4.0, 5.5, 0.1]])
+    assert repr_rows(table.T) == [tuple(map(repr, row)) for row in table.T.tolist()]
+
+
 # -- the summary and the points without the JSON form ------------------------------------------
 
 

@@ -5,7 +5,7 @@ hold some 30,000 of them at 10,000 devices, and one ``repr`` at a time was most 
 orjson writes a NumPy array of floats in C with the same shortest digits; its text differs from
 ``repr``'s only in the exponent form (``1e-05`` against ``1e-5``, ``1e+16`` against ``1e16``),
 which ``repr`` uses below 1e-4 and from 1e16 on. Inside that range (and for zero) the two texts
-are the same, so a column whose values all lie there is written by orjson, and any other column
+are the same, so a table whose values all lie there is written by orjson, and any other table
 is left to ``repr`` by the caller.
 """
 
@@ -23,9 +23,10 @@ SMALLEST_POSITIONAL = 1e-4
 FIRST_EXPONENTIAL = 1e16
 
 
-def reprs_by_column(values: Floats) -> list[list[str]] | None:
-    """Each column of a 2-D array of finite floats as the ``repr`` texts of its values, or None
-    when a value needs exponent notation (or is not finite): then the caller uses ``repr``."""
+def row_texts(values: Floats) -> list[str] | None:
+    """Each row of a 2-D array of finite floats as the ``repr`` texts of its values joined by
+    commas, or None when a value needs exponent notation (or is not finite): then the caller
+    uses ``repr``."""
     if values.ndim != 2 or values.dtype != np.float64:
         return None
     size = np.abs(values)
@@ -34,17 +35,30 @@ def reprs_by_column(values: Floats) -> list[list[str]] | None:
         return None
     rows, columns = values.shape
     if rows == 0 or columns == 0:
-        return [[] for _ in range(columns)]
-    text = orjson.dumps(np.ascontiguousarray(values.T), option=orjson.OPT_SERIALIZE_NUMPY)
-    return [column.split(",") for column in text.decode()[2:-2].split("],[")]
+        return [""] * rows
+    # As orjson writes the rows ("[[a,b],[c,d]]"): one split makes each row's text.
+    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    return text.decode()[2:-2].split("],[")
 
 
 def repr_rows(values: Floats) -> list[tuple[str, ...]] | None:
-    """Each row of a 2-D array of floats as the ``repr`` texts of its values (see
-    ``reprs_by_column``), or None when some value needs ``repr`` itself."""
-    columns = reprs_by_column(values)
-    if columns is None:
+    """Each row of a 2-D array of finite floats as the ``repr`` texts of its values (see
+    ``row_texts``), or None when some value needs ``repr`` itself."""
+    rows = row_texts(values)
+    if rows is None:
         return None
-    if not columns:
-        return [()] * values.shape[0]
-    return list(zip(*columns, strict=True))
+    if not values.shape[1]:
+        return [()] * len(rows)
+    return [tuple(row.split(",")) for row in rows]
+
+
+def formatted_rows(values: Floats, template: str) -> list[str] | None:
+    """``template % row`` for each row of ``repr_rows(values)``, or None as it gives None."""
+    rows = row_texts(values)
+    if rows is None:
+        return None
+    if not values.shape[1]:
+        return [template % ()] * len(rows)
+    # Split, made a tuple and formatted in one pass: a list of every row's tuple first, then
+    # the formatting, took 1.4x as long (2,440 place rows of 12 floats).
+    return [template % tuple(row.split(",")) for row in rows]

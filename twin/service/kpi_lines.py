@@ -33,7 +33,7 @@ import numpy.typing as npt
 from parktwin.influx.lineprotocol import escape_field_key, format_fields, series_key
 from parktwin.park.model import Park
 from twin.model.columns import RowTable
-from twin.service.float_texts import Floats, repr_rows
+from twin.service.float_texts import Floats, formatted_rows
 from twin.state.cost_report import CostReport, CostTable
 from twin.state.snapshot import PLACE_FIELDS, PlaceTable, TwinSnapshot, plain
 from twin.state.summary import status_counts
@@ -85,7 +85,7 @@ class RowPlan:
 
     take: Callable[[Sequence[Any]], tuple[float, ...]]  # the row's numbers as floats
     template: str
-    # The same template for the numbers' repr texts (``%s``), made by ``repr_rows``.
+    # The same template for the numbers' repr texts (``%s``), filled by ``formatted_rows``.
     text_template: str
 
 
@@ -98,9 +98,9 @@ def field_template(names: Sequence[str], conversion: str) -> str:
 
 def table_fields(plan: RowPlan, values: Floats) -> Iterator[str]:
     """The field set of each row of an array of finite floats (one row's numbers a row)."""
-    texts = repr_rows(values)
-    if texts is not None:  # every number's repr written at once
-        return map(plan.text_template.__mod__, texts)
+    made = formatted_rows(values, plan.text_template)
+    if made is not None:  # every number's repr written at once
+        return iter(made)
     return map(plan.template.__mod__, map(tuple, values.tolist()))
 
 
