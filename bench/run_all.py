@@ -318,6 +318,7 @@ def twin(sizes: list[int]) -> list[dict[str, Any]]:
             "per_device_vs_10000": r["vs_10000"],
             "before_json_form_ms": r["json_form_s"] * 1000,  # the service tick before issue #20
             "baseline_ms": r["baseline_s"] * 1000,
+            "gc_ms": r["gc_s"] * 1000,  # the garbage collector's CPU a tick, readings' making too
         }
         for r in rows
     ]
