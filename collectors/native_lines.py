@@ -165,10 +165,16 @@ class NativeLines:
             for name, q in zip(names, quantities, strict=True)
         ):
             ranges = tuple((q.min_value, q.max_value) for q in quantities if q is not None)
-            fields = ",".join(f"{escape_field_key(name).replace('%', '%%')}=%r" for name in names)
-            template = FieldTemplate(ranges, fields)
+            template = FieldTemplate(ranges, field_template(names))
         self._templates[(kind, names)] = template
         return template
+
+
+def field_template(names: tuple[str, ...]) -> str:
+    """The field set of these quantity names in order, with a ``%r`` where each value goes:
+    ``template % values`` is ``format_fields`` of them when every value is a finite float.
+    ``ValueError`` (from ``escape_field_key``) if a name has no exact encoding."""
+    return ",".join(f"{escape_field_key(name).replace('%', '%%')}=%r" for name in names)
 
 
 _UNSEEN = FieldTemplate((), "")  # the cache's "not looked at yet", apart from None ("no")

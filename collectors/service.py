@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 from collectors.deadletter import dead_letter_body
 from collectors.native_lines import NativeLines
+from collectors.reading_lines import ReadingLines
 from collectors.routing import MessageRouter
 from collectors.spool import Spool
 from collectors.stats import CollectorStats
 from collectors.store import DurableStore
-from collectors.tagging import render, series_keys
+from collectors.tagging import series_keys
 from parktwin.config import Settings
 from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError
@@ -66,8 +67,8 @@ class Collector:
         )
         self._writer = writer or make_writer(settings.influx)
         self._keys = series_keys(park)
-        self._arrival_keys = series_keys(park, {"ts_source": "arrival"})
         self._native = NativeLines(park, self._limits, self._keys)
+        self._reading_lines = ReadingLines(self._keys, series_keys(park, {"ts_source": "arrival"}))
         self._batch = PendingLines(0)
         self._spool: Spool | None = None
 
@@ -138,6 +139,7 @@ class Collector:
             await pending.put(self._take_batch(generation))
         route = self.router.readings
         take_run = self._native.take_run
+        render_into = self._reading_lines.extend
         refused: list[PayloadError] = []
         index, count = 0, len(burst)
         while index < count:
@@ -175,7 +177,7 @@ class Collector:
                         self._reject(topic, payload, error, now_ms, whole=not readings and i == 0)
                     refused.clear()
                 if readings:
-                    batch.lines.extend(render(self._keys, readings, self._arrival_keys))
+                    render_into(batch.lines, readings)
                     stats.readings_accepted += len(readings)
                     if sequences is not None:
                         sequences.observe(readings)
