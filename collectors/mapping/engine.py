@@ -13,6 +13,7 @@ each see part of a device's messages; give such devices full status (or one coll
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,18 @@ from parktwin.park.mappings import TimeFormat
 
 _TOPIC_CACHE_LIMIT = 100_000  # distinct topics remembered; beyond it the cache starts anew
 _TEXT_TIMES_LIMIT = 10_000  # time texts remembered per mapping; beyond it the cache starts anew
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A topic whose messages one simple mapping reads for one device: the mapping's first
+    candidate on the topic matches every payload, takes its identity from the topic (known to
+    the mapping), has no channels, quality, error codes or partial documents, and reads each
+    value by one plain path in a fixed unit. What ``apply`` works out per message for such a
+    topic is worked out once; ``read_direct`` is what is left."""
+
+    mapping: CompiledMapping
+    device_id: str
 
 
 class MappingEngine:
@@ -74,6 +87,51 @@ class MappingEngine:
                 return self._apply(mapping, topic, body, arrival_ms, refused)
         names = ", ".join(m.name for m in candidates)
         raise PayloadError("no_mapping_matched", f"the payload matches none of: {names}"[:200])
+
+    def direct(self, topic: str) -> Direct | None:
+        """The topic as a ``Direct`` one, or None when its messages need ``apply``."""
+        candidates = self.candidates(topic)
+        if not candidates:
+            return None
+        mapping = candidates[0]  # ``apply`` takes it for every payload: no match_path
+        level = mapping.identity_level
+        if (
+            mapping.match_path is not None
+            or level is None
+            or mapping.channels_path is not None
+            or mapping.quality_path is not None
+            or mapping.errors_path is not None
+            or mapping.partial
+            or not mapping.values
+            or any(value.plain is None for value in mapping.values)
+        ):
+            return None
+        levels = topic.split("/")
+        identity = levels[level] if level < len(levels) else ""
+        if not identity or (mapping.identities is not None and identity not in mapping.identities):
+            return None
+        device_id = identity if mapping.devices is None else mapping.devices.get(identity)
+        return Direct(mapping, device_id) if device_id is not None else None
+
+    def read_direct(self, direct: Direct, payload: bytes, arrival_ms: int) -> Reading | None:
+        """The reading ``apply`` gives for a message on a ``Direct`` topic when every value is
+        where the mapping says and in range; None for any other message (``apply`` then takes
+        it and says why). PayloadError as ``apply`` raises it (a bad or missing time)."""
+        try:
+            body = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
+        mapping = direct.mapping
+        ts_ms = _event_time(mapping, body, arrival_ms)
+        values: dict[str, float] = {}
+        for value in mapping.values:
+            number = _plain_number(value, body)
+            if number is None:
+                return None
+            values[value.quantity] = number
+        return Reading(
+            direct.device_id, ts_ms, values, None, mapping.time_format is TimeFormat.ARRIVAL
+        )
 
     def _apply(
         self,
@@ -255,24 +313,10 @@ def _numbers(
     refused: list[PayloadError],
 ) -> list[tuple[str | None, float]]:
     """The value's numbers in the node, by fan-out suffix (None when it is a single one)."""
-    keys = value.plain
-    if keys is not None and errors is None:
-        # The usual case, walked inline: one plain path to one number in a fixed unit.
-        node_: Any = node
-        for key in keys:
-            if type(key) is str:
-                node_ = node_.get(key, MISSING) if type(node_) is dict else MISSING
-            elif type(node_) is list and type(key) is int and -len(node_) <= key < len(node_):
-                node_ = node_[key]
-            else:
-                node_ = MISSING
-            if node_ is MISSING:
-                break
-        kind = type(node_)
-        if kind is float or kind is int:
-            number = node_ * value.factor + value.offset
-            if value.low <= number <= value.high:
-                return [(None, number)]
+    if errors is None:
+        number = _plain_number(value, node)
+        if number is not None:
+            return [(None, number)]
     found: list[Any] = []
     used = value.paths[0]
     for path in value.paths:
@@ -325,6 +369,30 @@ def _numbers(
         except PayloadError as exc:
             refused.append(exc)
     return numbers
+
+
+def _plain_number(value: CompiledValue, node: Any) -> float | None:
+    """The usual case, walked inline: one plain path to one number in a fixed unit, in its
+    quantity's range; None for anything else (``_numbers`` then says why, or fans out)."""
+    keys = value.plain
+    if keys is None:
+        return None
+    node_: Any = node
+    for key in keys:
+        if type(key) is str:
+            node_ = node_.get(key, MISSING) if type(node_) is dict else MISSING
+        elif type(node_) is list and type(key) is int and -len(node_) <= key < len(node_):
+            node_ = node_[key]
+        else:
+            return None
+        if node_ is MISSING:
+            return None
+    kind = type(node_)
+    if kind is float or kind is int:
+        number: float = node_ * value.factor + value.offset
+        if value.low <= number <= value.high:
+            return number
+    return None
 
 
 def _merge(last: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
