@@ -66,6 +66,11 @@ class NativeLines:
         }
         self._templates: dict[tuple[DeviceKind, tuple[str, ...]], FieldTemplate | None] = {}
 
+    def knows(self, topic: str) -> bool:
+        """Whether ``topic`` is a known device's telemetry topic: only then may ``take_run``
+        take a message (the collector asks before calling it for a message of another kind)."""
+        return topic in self._devices
+
     def take_run(
         self,
         messages: list[Message],

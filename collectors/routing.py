@@ -11,7 +11,7 @@ import logging
 
 from collectors.mapping.compiled import compile_mappings
 from collectors.mapping.engine import Direct, MappingEngine
-from collectors.sparkplug.host import SparkplugHost
+from collectors.sparkplug.host import Outcome, SparkplugHost
 from parktwin.contract import topics
 from parktwin.contract.quantities import KINDS
 from parktwin.contract.reading import PayloadError, Reading
@@ -50,6 +50,7 @@ class MessageRouter:
         self.sparkplug = SparkplugHost(park, limits) if park.sparkplug else None
         self._events: SessionEvents | None = None
         self._routes: dict[str, Route] = {}
+        self._outcome = Outcome()
 
     def subscriptions(self, shared_group: str | None = None) -> list[str]:
         """The native telemetry filter and every mapped topic filter, shared if asked."""
@@ -174,8 +175,14 @@ class MessageRouter:
         arrival_ms: int,
         refused: list[PayloadError],
     ) -> list[Reading]:
-        outcome = host.handle(topic, payload, arrival_ms)
-        refused.extend(outcome.refused)
+        outcome = self._outcome  # emptied after each message
+        host.handle_into(topic, payload, arrival_ms, outcome)
+        readings = outcome.readings
+        if readings:
+            outcome.readings = []
+        if outcome.refused:
+            refused.extend(outcome.refused)
+            outcome.refused.clear()
         if outcome.commands or outcome.offline or outcome.seq_gaps:
             events = self._events
             if events is None:
@@ -184,7 +191,10 @@ class MessageRouter:
             events.offline += outcome.offline
             events.rebirths += outcome.rebirths
             events.seq_gaps += outcome.seq_gaps
-        return outcome.readings
+            outcome.commands.clear()
+            outcome.offline.clear()
+            outcome.rebirths = outcome.seq_gaps = 0
+        return readings
 
 
 def covers(wide: str, narrow: str) -> bool:

@@ -138,7 +138,7 @@ class Collector:
         if self._batch.generation != generation:
             await pending.put(self._take_batch(generation))
         route = self.router.readings
-        take_run = self._native.take_run
+        take_run, knows = self._native.take_run, self._native.knows
         render_into = self._reading_lines.extend
         refused: list[PayloadError] = []
         index, count = 0, len(burst)
@@ -147,19 +147,20 @@ class Collector:
             # Usual messages take the shortcut, a run at a time; the general path below takes
             # the next one of any other, and accepts or refuses it with its reason
             # (collectors/native_lines.py).
-            room = max(1, batch_lines - len(batch.lines))
-            taken_to, ts_ms = take_run(
-                burst, index, room, now_ms, batch.lines, batch.acks, sequences
-            )
-            if taken_to > index:
-                stats.messages_received += taken_to - index
-                stats.readings_accepted += taken_to - index
-                stats.last_event_ts_ms = ts_ms
-                index = taken_to
-                if len(batch.lines) >= batch_lines:
-                    await pending.put(self._take_batch(generation))
-                continue
             message = burst[index]
+            if knows(message.topic):  # a mapped or Sparkplug message skips the call
+                room = max(1, batch_lines - len(batch.lines))
+                taken_to, ts_ms = take_run(
+                    burst, index, room, now_ms, batch.lines, batch.acks, sequences
+                )
+                if taken_to > index:
+                    stats.messages_received += taken_to - index
+                    stats.readings_accepted += taken_to - index
+                    stats.last_event_ts_ms = ts_ms
+                    index = taken_to
+                    if len(batch.lines) >= batch_lines:
+                        await pending.put(self._take_batch(generation))
+                    continue
             index += 1
             stats.messages_received += 1
             payload = message.payload

@@ -636,3 +636,18 @@ def test_the_acl_lets_the_services_read_the_group_and_ask_its_nodes_for_rebirths
         assert "topic write spBv1.0/plant/NCMD/+" in block
     operator = acl.split("user operator\n")[1].split("\n\n")[0]
     assert "spBv1.0" not in operator
+
+
+def test_a_quantity_the_devices_kind_does_not_report_is_refused_as_native_telemetry() -> None:
+    # The host checks each target's device and kind once (Target.checked); one that fails
+    # still has every reading refused by check_reading, with its reason.
+    text = SPARKPLUG_PARK.format(group="plant", park_id="spb").replace(
+        "gw1/press: m-press", "gw1/press: m-press, gw1/main: main"
+    )
+    host = SparkplugHost(parse_park(text, "sparkplug_park"), LIMITS)
+    host.handle(topic(NBIRTH), node_birth(), ARRIVAL)
+    outcome = host.handle(topic(DBIRTH, "main"), device_birth(1, 5.0), ARRIVAL)
+    assert outcome.readings == []
+    assert [e.reason for e in outcome.refused] == ["quantity_not_for_kind"]
+    good = host.handle(topic(DBIRTH, "line"), device_birth(2, 5.0), ARRIVAL)
+    assert [r.device_id for r in good.readings] == ["m-line"] and good.refused == []

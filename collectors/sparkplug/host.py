@@ -29,7 +29,7 @@ from collectors.sparkplug.topic import (
     node_command,
     parse_topic,
 )
-from parktwin.contract.quantities import QUANTITIES
+from parktwin.contract.quantities import KINDS, QUANTITIES
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.contract.values import check_value
 from parktwin.park.model import Park
@@ -99,6 +99,9 @@ class Target:
 
     device_id: str
     metrics: dict[str, Use]
+    # The park has the device and its kind reports every quantity of ``metrics``: then, of
+    # ``check_reading``'s tests, only the time window is left per reading.
+    checked: bool = False
 
 
 def _use(quantity: str, scale: float) -> Use:
@@ -145,7 +148,11 @@ class SparkplugHost:
             known = self._mapped_metrics.get(group.group, _NO_METRICS)
             self._mapped_metrics[group.group] = known | metrics.keys()
             for identity, device_id in group.devices.items():
-                self._targets[(group.group, identity)] = Target(device_id, metrics)
+                device = park.devices_by_id.get(device_id)
+                checked = device is not None and all(
+                    use[0] in KINDS[device.kind].quantities for use in metrics.values()
+                )
+                self._targets[(group.group, identity)] = Target(device_id, metrics, checked)
         self._nodes: dict[tuple[str, str], NodeSession] = {}
         self._asked_ms: dict[tuple[str, str], int] = {}
         self._senders: dict[str, Sender | None] = {}  # by topic
@@ -157,6 +164,12 @@ class SparkplugHost:
     def handle(self, topic: str, payload: bytes, arrival_ms: int) -> Outcome:
         """Everything one Sparkplug message means; it never raises for bad input."""
         out = Outcome()
+        self.handle_into(topic, payload, arrival_ms, out)
+        return out
+
+    def handle_into(self, topic: str, payload: bytes, arrival_ms: int, out: Outcome) -> None:
+        """``handle``, adding what the message means to ``out`` (a caller that empties one
+        Outcome after each message saves making one a message)."""
         try:
             sender = self._senders[topic]
         except KeyError:
@@ -167,16 +180,16 @@ class SparkplugHost:
         if sender is None:
             if not topic.startswith("spBv1.0/STATE/"):  # host state: not a device's
                 out.refused.append(PayloadError("sparkplug_bad_topic", f"{topic[:120]!r}"))
-            return out
+            return
         if sender.at.kind in ("NCMD", "DCMD"):
-            return out  # commands to nodes (our own rebirth requests among them)
+            return  # commands to nodes (our own rebirth requests among them)
         if len(payload) > self.limits.max_payload_bytes:
             out.refused.append(
                 PayloadError(
                     "too_large", f"{len(payload)} bytes exceeds {self.limits.max_payload_bytes}"
                 )
             )
-            return out
+            return
         try:
             message = decode_payload(payload)
             self._take(sender, message, arrival_ms, out)
@@ -188,7 +201,6 @@ class SparkplugHost:
             out.refused.append(
                 PayloadError("decoder_error", f"{type(exc).__name__}: {str(exc)[:120]}")
             )
-        return out
 
     def _sender(self, topic: str) -> Sender | None:
         at = parse_topic(topic)
@@ -343,13 +355,17 @@ class SparkplugHost:
                 session.last_ts_ms = ts
         if target is None:
             return
+        limits = self.limits
+        earliest_ms, latest_ms = limits.earliest_ts_ms, arrival_ms + limits.max_future_ms
+        checked = target.checked
         for ts, quantities in sorted(values.items()) if len(values) > 1 else values.items():
             try:
                 # The checks of native telemetry: each value, then the reading.
                 if ts in suspect:
                     quantities = {name: check_value(name, v) for name, v in quantities.items()}
                 reading = Reading(target.device_id, ts, quantities)
-                check_reading(self.park, self.limits, reading, arrival_ms)
+                if not (checked and earliest_ms <= ts <= latest_ms):
+                    check_reading(self.park, limits, reading, arrival_ms)
             except PayloadError as exc:
                 out.refused.append(
                     PayloadError(exc.reason, f"{at.group}/{at.identity}: {exc.detail}")
