@@ -34,8 +34,8 @@ from programs.demo.database import influxd_config
 USER, PASSWORD = "sim", "s3cret-pw"
 
 INSTALL_HINT = (
-    "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics poppler-utils"
-    " fonts-wqy-zenhei"
+    "apt-get install -y mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics"
+    " chromium poppler-utils fonts-wqy-zenhei"
 )
 
 
