@@ -63,4 +63,6 @@ if [ ! -d "$aedes/node_modules" ] || [ "$aedes/package-lock.json" -nt "$aedes/no
   npm ci --prefix "$aedes" --no-audit --no-fund --silent
   touch "$aedes/node_modules"
 fi
-"$aedes/node_modules/.bin/node" --version >/dev/null
+node=("$aedes"/node_modules/node-linux-*/bin/node)
+[ -x "${node[0]}" ] || { echo "setup: npm installed no Node for aedes in $aedes" >&2; exit 1; }
+"${node[0]}" --version >/dev/null
