@@ -19,7 +19,7 @@ from conftest import InfluxDatabase
 from collectors.history import HistoryWriter
 from parktwin.config import load_settings
 from parktwin.contract.reading import Reading
-from parktwin.influx.influxql import Series
+from parktwin.influx.influxql import DatabaseMissing, Series
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
@@ -177,3 +177,17 @@ def test_raw_series_become_the_channel_values_their_readings_flatten_to() -> Non
     for name in ChannelValues.__slots__:
         assert np.array_equal(getattr(fast, name), getattr(plain, name)), name
     assert (fast.readings, fast.unknown_devices, fast.unknown_quantities) == (5, 1, 1)
+
+
+async def test_a_rebuild_from_a_database_never_written_says_it_is_missing(
+    influxdb: InfluxDatabase,
+) -> None:
+    """A first start (the collectors have not written yet) is told from a refused query, so the
+    service can start empty without a warning."""
+    park = load_park(demo_park_path())
+    never = load_settings(None, influx__url=influxdb.url, influx__database="never_written")
+    with pytest.raises(DatabaseMissing, match="database not found"):
+        await rebuild(never.influx, Twin(park))
+    # An existing, empty database is no error: nothing to replay.
+    empty = load_settings(None, influx__url=influxdb.url, influx__database=influxdb.name)
+    assert await rebuild(empty.influx, Twin(park)) == 0

@@ -16,6 +16,10 @@ class QueryError(Exception):
     """The server refused the query or could not be reached."""
 
 
+class DatabaseMissing(QueryError):
+    """The database does not exist: nothing has been written to it yet (a first start)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Series:
     """One series of a result: name, tags, column names and rows (time in epoch ms)."""
@@ -62,7 +66,11 @@ async def query(
         raise QueryError(f"{type(exc).__name__}: {exc}") from None
     result = orjson.loads(body)["results"][0]
     if "error" in result:
-        raise QueryError(str(result["error"]))
+        error = str(result["error"])
+        # InfluxDB 1.x's answer for a database never created: normal before the first write.
+        if error.startswith("database not found"):
+            raise DatabaseMissing(error)
+        raise QueryError(error)
     return [
         Series(s["name"], s.get("tags", {}), s["columns"], s["values"])
         for s in result.get("series", [])

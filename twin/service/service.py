@@ -35,7 +35,7 @@ from parktwin.contract import topics
 from parktwin.contract.reading import PayloadError, Reading
 from parktwin.decoding import MessageDecoder, NativeDecoder
 from parktwin.influx.factory import make_writer
-from parktwin.influx.influxql import QueryError
+from parktwin.influx.influxql import DatabaseMissing, QueryError
 from parktwin.influx.writer import PointWriter, WriteError
 from parktwin.intake import Intake, PublishHealth
 from parktwin.metrics import IntakeMetrics
@@ -267,6 +267,9 @@ class TwinService:
             # The readings of the current local year, replayed as they were stored; the loop
             # serves others meanwhile (the ingest runs in a worker thread).
             replayed = await rebuild(self.settings.influx, twin)
+        except DatabaseMissing:  # a first start: nothing stored yet, nothing to rebuild
+            log.info("no checkpoint and no history yet (a new database): starting empty")
+            return
         except QueryError as exc:  # history is a help, not a must: start empty and say so
             log.warning("no checkpoint, and history could not be read (%s): starting empty", exc)
             return
