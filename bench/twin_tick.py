@@ -340,7 +340,7 @@ def decoding(devices: int, ticks: int, kind: str = "plain") -> dict[str, Any]:
 def decoding_table(results: list[dict[str, Any]]) -> str:
     """The ``--decoding`` figures as a Markdown table (milliseconds of CPU, medians)."""
     lines = [
-        "| park | devices | decoder alone | with the shortcut | general / shortcut | per message"
+        "| park | devices | decoder alone | with the shortcut | decoder / shortcut | per message"
         " (decoder, shortcut) | ingest + snapshot (reference) | outputs | shortcut / reference |",
         "| --- |" + " ---: |" * 8,
     ]
