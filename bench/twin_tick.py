@@ -24,7 +24,13 @@ tick writes the full set of KPI points and formats every place row anew: the wor
 changed, and place rows that did not change keep their text.
 
     .venv/bin/python bench/twin_tick.py [--sizes 1000 10000 100000] [--ticks 5]
-        [--parks plain tariff] [--parts 1] [--no-json-form] [--gc ROUNDS]
+        [--parks plain tariff] [--parts 1] [--no-json-form] [--gc ROUNDS] [--decoding]
+
+``--decoding`` instead times, per tick, what ``TwinService._handle`` does before ``Twin.ingest``:
+each device's telemetry message (topic and ``parktwin/1`` payload) made into checked readings
+by the collectors' ``MessageRouter`` alone (as ``programs/wiring.py`` gives the service) and by
+the service's way (``twin/service/native_readings.py`` first), in alternate order, beside
+ingest + snapshot and the outputs of the same readings in the same run.
 
 ``--gc ROUNDS`` instead compares, in alternate rounds, the garbage collector's runs and CPU time
 a tick (over the whole loop, the readings' making included, and inside the service tick) and the
@@ -53,12 +59,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_park import priced_from_2024, synthetic_park
 
+from collectors.routing import MessageRouter
+from parktwin.config import CollectorSettings
+from parktwin.contract import topics
+from parktwin.contract.payload import encode
 from parktwin.contract.reading import Reading
 from parktwin.park.bundled import demo_park_path
 from parktwin.park.loader import load_park
 from parktwin.park.model import Park
+from parktwin.validation import Limits
 from twin.service.garbage import service_collection
 from twin.service.kpi_lines import KpiLines
+from twin.service.native_readings import NativeReadings
 from twin.service.tick_outputs import TickOutputs
 from twin.state.summary import kpi_summary
 from twin.state.twin import Twin
@@ -259,6 +271,90 @@ def measure(
     }
 
 
+def decoding(devices: int, ticks: int, kind: str = "plain") -> dict[str, Any]:
+    """Median CPU seconds a tick of the messages' decoding into checked readings (the service's
+    ``_handle`` before ``Twin.ingest``): the decoder's general path alone, and the service's
+    way (``NativeReadings`` first, the decoder for what it leaves), in alternate order, which
+    must give the same readings; then ingest + snapshot and the outputs of them."""
+    park = bench_park(devices, kind)
+    twin, outputs, rng = Twin(park), TickOutputs(park), np.random.default_rng(1)
+    limits = Limits.from_settings(CollectorSettings())
+    router, native = MessageRouter(park, limits), NativeReadings(park, limits)
+    clock = time.process_time
+    general_s, service_s, tick_s, out_s = [], [], [], []
+
+    def general_way(messages: list[tuple[str, bytes]], arrival_ms: int) -> list[Reading]:
+        readings: list[Reading] = []
+        for topic, payload in messages:
+            readings.extend(router.readings(topic, payload, arrival_ms, []))
+        return readings
+
+    def service_way(messages: list[tuple[str, bytes]], arrival_ms: int) -> list[Reading]:
+        readings: list[Reading] = []
+        for topic, payload in messages:
+            if (reading := native.reading(topic, payload, arrival_ms)) is not None:
+                readings.append(reading)
+            else:
+                readings.extend(router.readings(topic, payload, arrival_ms, []))
+        return readings
+
+    with service_collection():
+        for tick in range(ticks + 1):
+            messages = [
+                (topics.telemetry(park.park.id, r.device_id), encode(r))
+                for r in round_of_readings(park, tick, rng)
+            ]
+            arrival_ms = T0_MS + tick * TICK_MS
+            made: dict[str, list[Reading]] = {}
+            spent: dict[str, float] = {}
+            ways = {"general": general_way, "service": service_way}
+            for name in list(ways) if tick % 2 else list(ways)[::-1]:
+                t = clock()
+                made[name] = ways[name](messages, arrival_ms)
+                spent[name] = clock() - t
+            readings = made["service"]
+            assert readings == made["general"] and len(readings) == len(messages)
+            del made
+            t = clock()
+            twin.ingest(readings)
+            snapshot = twin.snapshot()
+            ingested = clock() - t
+            t = clock()
+            outputs(snapshot, {})
+            if tick:  # tick 0 gives each counter its first value: no deltas yet
+                general_s.append(spent["general"])
+                service_s.append(spent["service"])
+                tick_s.append(ingested)
+                out_s.append(clock() - t)
+            del messages, readings
+    return {
+        "park": kind,
+        "devices": devices,
+        "general_s": statistics.median(general_s),
+        "decode_s": statistics.median(service_s),
+        "tick_s": statistics.median(tick_s),
+        "outputs_s": statistics.median(out_s),
+    }
+
+
+def decoding_table(results: list[dict[str, Any]]) -> str:
+    """The ``--decoding`` figures as a Markdown table (milliseconds of CPU, medians)."""
+    lines = [
+        "| park | devices | decoder alone | with the shortcut | decoder / shortcut | per message"
+        " (decoder, shortcut) | ingest + snapshot (reference) | outputs | shortcut / reference |",
+        "| --- |" + " ---: |" * 8,
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['park']} | {r['devices']:,} | {r['general_s'] * 1000:,.1f} ms"
+            f" | {r['decode_s'] * 1000:,.1f} ms | {r['general_s'] / r['decode_s']:.2f}x"
+            f" | {r['general_s'] / r['devices'] * 1e6:.2f} / "
+            f"{r['decode_s'] / r['devices'] * 1e6:.2f} µs | {r['tick_s'] * 1000:,.1f} ms"
+            f" | {r['outputs_s'] * 1000:,.1f} ms | {r['decode_s'] / r['tick_s']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def collection_rounds(devices: int, ticks: int, kind: str, rounds: int) -> list[dict[str, Any]]:
     """``measure`` with each garbage collection setting in turn, ``rounds`` times (alternated,
     so that both see the same load)."""
@@ -340,12 +436,25 @@ def main() -> None:
         help="instead: the garbage collector's share under the service's setting and the one"
         " before, in ROUNDS alternate rounds",
     )
+    parser.add_argument(
+        "--decoding",
+        action="store_true",
+        help="instead: the messages' decoding into readings beside ingest + snapshot",
+    )
     args = parser.parse_args()
     print(
         f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
         f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if args.decoding:
+        decoded = []
+        for kind in args.parks:
+            for size in args.sizes:
+                decoded.append(decoding(size, args.ticks, kind))
+                print(f"{kind:6} {size:>7} devices, load {os.getloadavg()[0]:.1f}", flush=True)
+        print(decoding_table(decoded))
+        return
     if args.gc:
         rounds = []
         for kind in args.parks:

@@ -48,6 +48,7 @@ from twin.model.inputs import MonthlyInputsError, parse_monthly_inputs
 from twin.service.garbage import service_collection
 from twin.service.http_api import build_app, serve
 from twin.service.metrics import TwinMetrics
+from twin.service.native_readings import NativeReadings
 from twin.service.rebuild import rebuild
 from twin.service.tick_outputs import TickOutputs
 from twin.service.tick_state import TickState
@@ -129,6 +130,8 @@ class TwinService:
         self._router: MessageDecoder = decoder or NativeDecoder(
             park, Limits.from_settings(settings.collector)
         )
+        # The usual native message straight to its reading; any other goes to the decoder.
+        self._native = NativeReadings(park, Limits.from_settings(settings.collector))
         self.intake = Intake(
             settings.mqtt,
             f"{settings.twin.client_id}-{park.park.id}",
@@ -285,13 +288,15 @@ class TwinService:
             self._unacked = unacked = Unacknowledged(generation)
         inputs = topics.monthly_inputs(self.park.park.id, "")
         accepted: list[Reading] = []
-        route = self._router.readings
+        route, usual = self._router.readings, self._native.reading
         refused: list[PayloadError] = []
         for message in burst:
             stats.messages_received += 1
             payload = message.payload
             topic = message.topic
-            if topic.startswith(inputs):
+            if (reading := usual(topic, payload, now_ms)) is not None:
+                accepted.append(reading)
+            elif topic.startswith(inputs):
                 self._apply_inputs(topic, payload)
             else:
                 try:
