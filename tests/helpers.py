@@ -1206,3 +1206,94 @@ sparkplug:
       energy_kwh: {{metric: Energy/Total}}
       power_kw: {{metric: Power/Active, scale: 0.001}}   # the meter sends W
 """
+
+
+# The native message shortcuts (the collector's lines, the twin's readings) and their general
+# paths are tested on the same messages: a usual message each takes, bad ones each leaves to
+# the general path (with the reason it refuses them), unusual good ones it leaves too.
+SHORTCUT_NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+SHORTCUT_LIMITS = Limits(
+    max_payload_bytes=2048, earliest_ts_ms=946_684_800_000, max_future_ms=300_000
+)
+
+
+def native_body(**fields: object) -> bytes:
+    """A usual native message of a sub-meter, with ``fields`` changed or added."""
+    return orjson.dumps({"v": 1, "ts": SHORTCUT_NOW_MS, "values": {"energy_kwh": 10.5}} | fields)
+
+
+def usual_native_payloads() -> list[bytes]:
+    """Messages a shortcut must take and make what the general path makes of them."""
+    now = SHORTCUT_NOW_MS
+    return [
+        native_body(),
+        native_body(seq=7),
+        native_body(values={"energy_kwh": 10, "power_kw": 2.5}),  # an integer: a float stored
+        native_body(values={"power_kw": 0.1 + 0.2, "energy_kwh": 1e-7}),  # another order
+        orjson.dumps({"ts": now, "values": {"energy_kwh": 1.0}}),  # v is optional
+        orjson.dumps({"values": {"power_kw": 3.0}, "seq": 1, "ts": now, "v": 1}),
+        native_body(ts=now + 300_000),  # the latest time allowed
+        native_body(ts=946_684_800_000),  # the earliest
+        native_body(seq=None),
+    ]
+
+
+def bad_native_messages(park_id: str) -> list[tuple[str, bytes, str]]:
+    """(topic, payload, reason) of bad messages a shortcut must leave to the general path,
+    which refuses them for that reason ("": a repeated key, whatever the wording)."""
+    meter, body, now = topics.telemetry(park_id, "fab-em"), native_body, SHORTCUT_NOW_MS
+    return [
+        (meter, body(v=2), "bad_version"),
+        (meter, body(v=True), "bad_version"),
+        (meter, body(v=1.0), "bad_version"),
+        (meter, body(ts=True), "bad_timestamp"),
+        (meter, orjson.dumps({"v": 1, "values": {"energy_kwh": 1.0}}), "bad_schema"),
+        (meter, body(ts=now + 300_001), "timestamp_out_of_window"),
+        (meter, body(ts=946_684_799_999), "timestamp_out_of_window"),
+        (meter, body(values={}), "bad_schema"),
+        (meter, body(values=[1]), "bad_schema"),
+        (meter, body(values={"energy_kwh": True}), "bad_value"),
+        (meter, body(values={"energy_kwh": "1"}), "bad_value"),
+        (meter, body(values={"energy_kwh": -1.0}), "out_of_range"),
+        (
+            meter,
+            b'{"ts":1767225600000,"values":{"energy_kwh":123456789012345678901234567890}}',
+            "out_of_range",
+        ),  # beyond int64: orjson reads a float
+        (meter, body(values={"co2_ppm": 400.0}), "quantity_not_for_kind"),
+        (meter, body(values={"nonsense_kwh": 1.0}), "unknown_quantity"),
+        (meter, body(seq=1.5), "bad_schema"),
+        (meter, body(seq=True), "bad_schema"),
+        (meter, b'{"v":1,"ts":1767225600000,"values":{"energy_kwh":1.0,"energy_kwh":2.0}}', ""),
+        (meter, b'{"v":1,"v":1,"ts":1767225600000,"values":{"energy_kwh":1.0}}', ""),
+        (meter, b'{"v":1,"ts":', "malformed_json"),
+        (meter, b"\xff\xfe{}", "not_utf8"),
+        (meter, b"[1, 2]", "bad_schema"),
+        (meter, b"42", "bad_schema"),
+        (meter, b" " * 2049, "too_large"),
+        (topics.telemetry(park_id, "nobody"), body(), "unknown_device"),
+        (topics.telemetry("other", "fab-em"), body(), "wrong_park"),
+        (f"parks/{park_id}/devices/fab-em/status", body(), "bad_topic"),
+    ]
+
+
+def unusual_good_native_payloads() -> list[bytes]:
+    """Good messages a shortcut leaves to the general path, which accepts them."""
+    body = native_body
+    return [
+        body(ts="2026-01-01T08:00:00+08:00"),  # RFC 3339 text: colons inside a string
+        body(ts=float(SHORTCUT_NOW_MS)),
+        body(note="a: b"),  # an extra key with a colon in its text
+        body(extra={"nested": 1}),  # an object elsewhere: more keys than counted
+        orjson.dumps(
+            [
+                {
+                    "bn": "urn:dev:fab-em:",
+                    "bt": SHORTCUT_NOW_MS / 1000,
+                    "n": "power",
+                    "u": "W",
+                    "v": 2500,
+                }
+            ]
+        ),
+    ]
