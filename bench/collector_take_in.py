@@ -4,10 +4,12 @@ process, without broker or database: ``Collector._take_in`` over bursts of deliv
 drain of ``run_all.py --mapped-only`` feeds it, but without MQTT decoding and the write.
 
 The park is the drain's: 10,000 sub-meters, each also a Tasmota plug and a Sparkplug device
-(100 behind each edge node); the Sparkplug births are taken first. Each round times the three
+(100 behind each edge node); the Sparkplug births are taken first. Each round times the
 kinds in turns (the order rotates), in CPU time of this process (``time.process_time``), and
 prints CPU µs a message and the ratios mapped / native and Sparkplug / native (issue #15's bar:
-at most 2x); the medians of the rounds are printed last.
+at most 2x), and Sparkplug once more with the host's shortcut off (``SparkplugHost.shortcuts``:
+its general path, for the shortcut's gain in the same run); the medians of the rounds are
+printed last.
 
     .venv/bin/python bench/collector_take_in.py [--messages 50000] [--rounds 5]
 """
@@ -40,9 +42,14 @@ def delivered(pairs: list[tuple[str, bytes]]) -> list[Message]:
     return [Message(t, p, 1, k % 65535 + 1, False) for k, (t, p) in enumerate(pairs)]
 
 
-async def cpu_us(park: Park, births: list[Message], messages: list[Message], now_ms: int) -> float:
-    """CPU µs a message of a fresh collector taking ``messages`` in (after ``births``)."""
+async def cpu_us(
+    park: Park, births: list[Message], messages: list[Message], now_ms: int, shortcuts: bool = True
+) -> float:
+    """CPU µs a message of a fresh collector taking ``messages`` in (after ``births``);
+    ``shortcuts=False`` turns the Sparkplug host's shortcut off (its general path)."""
     collector = Collector(park, Settings())
+    if collector.router.sparkplug is not None:
+        collector.router.sparkplug.shortcuts = shortcuts
     pending: asyncio.Queue[PendingLines | None] = asyncio.Queue()
     await collector._take_in(births, 0, now_ms, pending)
     collector._take_batch(0)  # the births' readings: not counted
@@ -75,23 +82,31 @@ def main() -> None:
         "native": delivered(backlog(park.park.id, devices, n, base_ms)),
         "mapped": delivered(tasmota_backlog(devices, n, base_ms)[0]),
         "sparkplug": delivered(spb.data),
+        "sparkplug-general": delivered(spb.data),
     }
     births = delivered(spb.births)
-    mapped_ratios, spb_ratios = [], []
+    mapped_ratios, spb_ratios, general_ratios = [], [], []
     for round_ in range(args.rounds):
-        order = list(kinds)[round_ % 3 :] + list(kinds)[: round_ % 3]
-        us = {k: asyncio.run(cpu_us(park, births, kinds[k], now_ms)) for k in order}
+        order = list(kinds)[round_ % 4 :] + list(kinds)[: round_ % 4]
+        us = {
+            k: asyncio.run(cpu_us(park, births, kinds[k], now_ms, k != "sparkplug-general"))
+            for k in order
+        }
         mapped_ratios.append(us["mapped"] / us["native"])
         spb_ratios.append(us["sparkplug"] / us["native"])
+        general_ratios.append(us["sparkplug-general"] / us["native"])
         print(
             f"native {us['native']:.2f}, mapped {us['mapped']:.2f}, Sparkplug "
-            f"{us['sparkplug']:.2f} CPU µs a message: mapped/native {mapped_ratios[-1]:.2f}x, "
-            f"Sparkplug/native {spb_ratios[-1]:.2f}x (load {os.getloadavg()[0]:.1f})",
+            f"{us['sparkplug']:.2f} (general path {us['sparkplug-general']:.2f}) CPU µs a "
+            f"message: mapped/native {mapped_ratios[-1]:.2f}x, Sparkplug/native "
+            f"{spb_ratios[-1]:.2f}x (general path {general_ratios[-1]:.2f}x) "
+            f"(load {os.getloadavg()[0]:.1f})",
             flush=True,
         )
     print(
         f"median of {args.rounds} rounds: mapped/native {statistics.median(mapped_ratios):.2f}x, "
-        f"Sparkplug/native {statistics.median(spb_ratios):.2f}x"
+        f"Sparkplug/native {statistics.median(spb_ratios):.2f}x (general path "
+        f"{statistics.median(general_ratios):.2f}x)"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import subprocess
 import sys
 import uuid
@@ -651,3 +652,92 @@ def test_a_quantity_the_devices_kind_does_not_report_is_refused_as_native_teleme
     assert [e.reason for e in outcome.refused] == ["quantity_not_for_kind"]
     good = host.handle(topic(DBIRTH, "line"), device_birth(2, 5.0), ARRIVAL)
     assert [r.device_id for r in good.readings] == ["m-line"] and good.refused == []
+
+
+def random_data_metric(rng: random.Random, ts: int) -> dict[str, Any]:
+    """A data metric as encoders send it (by alias, of its birth's type, at ``ts``), or one
+    that differs from that in one way."""
+    alias = rng.choice([ENERGY, POWER, ENERGY, POWER, RATED])
+    member = {ENERGY: "double_value", POWER: "float_value", RATED: "int_value"}[alias]
+    fields: dict[str, Any] = {"alias": alias, member: rng.randrange(1, 5000)}
+    if member != "int_value":
+        fields[member] = rng.uniform(0.001, 5000)
+    fields["timestamp"] = ts
+    odd = rng.randrange(40)
+    if odd == 0:
+        fields["alias"] = rng.choice([0, 9])  # neither is in the birth
+    elif odd == 1:
+        fields["name"] = rng.choice(["Energy/Total", "Power/Active", "Other"])
+    elif odd == 2:
+        del fields["alias"]
+        fields["name"] = "Energy/Total"
+    elif odd == 3:
+        del fields["alias"]  # neither name nor alias
+    elif odd == 4:
+        fields["datatype"] = rng.choice([3, 9, 10, 11, 12])
+    elif odd in (5, 6) and member != "int_value":
+        fields[member] = rng.choice([0.0, -0.0, 1e9, -5.0, math.inf, -math.inf, math.nan])
+    elif odd == 7:
+        other = "double_value" if member != "double_value" else "float_value"
+        fields.pop(member)
+        fields[other] = rng.uniform(0.001, 5000)  # a member other than the type's
+    elif odd == 8:
+        fields["is_null"] = True
+    elif odd == 9:
+        fields["timestamp"] = ts + rng.choice([1, -1])
+    elif odd == 10:
+        fields["timestamp"] = rng.choice([0, 4 * ARRIVAL])  # at 0; beyond the time window
+    elif odd == 11:
+        del fields["timestamp"]
+    return fields
+
+
+def test_the_common_data_message_shortcut_gives_what_the_general_path_gives() -> None:
+    """Data messages by alias, of one time, Double or Float, in range, take one loop
+    (``SparkplugHost._plain_reading``); a host without the shortcut gives, message by
+    message, the same readings, refusals, commands and counts, whatever the message."""
+    rng = random.Random(20)
+    park = sparkplug_park()
+    fast, plain = SparkplugHost(park, LIMITS), SparkplugHost(park, LIMITS, shortcuts=False)
+    taken = 0
+    spy = fast._plain_reading
+
+    def counted(*args: Any) -> Reading | None:
+        nonlocal taken
+        reading = spy(*args)
+        taken += reading is not None
+        return reading
+
+    fast._plain_reading = counted  # type: ignore[method-assign]
+    seq = {"line": 1, "press": 1}
+    births = [(topic(NBIRTH), node_birth())]
+    for device in ("line", "press"):
+        births.append((topic(DBIRTH, device), device_birth(seq[device], 100.0)))
+        seq[device] += 1
+    messages = list(births)
+    for n in range(3000):
+        device = rng.choice(["line", "press"])
+        ts = T0 + n * 1000
+        count = rng.choice([1, 2, 2, 2, 3])
+        metrics = [random_data_metric(rng, ts) for _ in range(count)]
+        number = seq[device] % 256 if rng.random() < 0.97 else rng.randrange(256)
+        seq[device] = number + 1
+        sent_ts = ts if rng.random() < 0.95 else None
+        messages.append((topic(DDATA, device), our_payload(number, sent_ts, metrics)))
+    for where, payload in messages:
+        a, b = fast.handle(where, payload, ARRIVAL), plain.handle(where, payload, ARRIVAL)
+        assert a.readings == b.readings, payload
+        assert [(e.reason, e.detail) for e in a.refused] == [
+            (e.reason, e.detail) for e in b.refused
+        ], payload
+        assert (a.commands, a.offline, a.rebirths, a.seq_gaps) == (
+            b.commands,
+            b.offline,
+            b.rebirths,
+            b.seq_gaps,
+        )
+        # The node's latest event time (a death's time) too.
+        assert [s.last_ts_ms for s in fast._nodes.values()] == [
+            s.last_ts_ms for s in plain._nodes.values()
+        ]
+    assert 1000 < taken < 2900  # both the shortcut and the general path were taken often

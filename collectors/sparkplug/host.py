@@ -21,7 +21,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.sparkplug.payload import decode_payload, metric_number, rebirth_command
+from collectors.sparkplug.payload import (
+    DOUBLE,
+    FLOAT,
+    decode_payload,
+    metric_number,
+    rebirth_command,
+)
 from collectors.sparkplug.topic import (
     NAMESPACE,
     SparkplugTopic,
@@ -138,9 +144,12 @@ class SparkplugHost:
 
     prefix = NAMESPACE + "/"
 
-    def __init__(self, park: Park, limits: Limits) -> None:
+    def __init__(self, park: Park, limits: Limits, *, shortcuts: bool = True) -> None:
+        """``shortcuts=False`` takes every data message through the general path
+        (``_readings``), against which the tests hold the shortcut."""
         self.park = park
         self.limits = limits
+        self.shortcuts = shortcuts
         self._targets: dict[tuple[str, str], Target] = {}
         self._mapped_metrics: dict[str, frozenset[str]] = {}
         for group in park.sparkplug:
@@ -248,25 +257,78 @@ class SparkplugHost:
             log.info("Sparkplug %s/%s: seq %d after %d", *key, seq, session.seq)
             self._rebirth(at, arrival_ms, out)
         session.seq = seq
-        if at.kind == "DBIRTH":
+        kind = at.kind
+        if kind == "DDATA":
+            found = session.devices.get(at.device or "")
+            if found is None:
+                self._before_birth(at, "DBIRTH", arrival_ms, out)
+                return
+            born = found
+        elif kind == "DBIRTH":
             born = Born.of(message.metrics, sender.mapped, sender.target)
             session.devices[at.device or ""] = born
-        elif at.kind == "DDEATH":
+        elif kind == "DDEATH":
             session.devices.pop(at.device or "", None)
             gone = sender.target
             if gone is not None:
                 when = max(_payload_ts(message) or 0, session.last_ts_ms)
                 out.offline.append((gone.device_id, when))
             return
-        elif at.kind == "NDATA":
+        else:  # NDATA
             born = session.node
-        else:  # DDATA
-            found = session.devices.get(at.device or "")
-            if found is None:
-                self._before_birth(at, "DBIRTH", arrival_ms, out)
+        feeds = sender.target
+        if kind != "DBIRTH" and feeds is not None and feeds.checked and self.shortcuts:
+            reading = self._plain_reading(feeds, session, born, message, arrival_ms)
+            if reading is not None:
+                out.readings.append(reading)
                 return
-            born = found
         self._readings(sender, session, born, message, arrival_ms, out)
+
+    def _plain_reading(
+        self, target: Target, session: NodeSession, born: Born, message: Any, arrival_ms: int
+    ) -> Reading | None:
+        """The reading of a common data message in one loop, or None to leave the message to
+        ``_readings`` (which then gives the same readings, refusals and events).
+
+        Common: every metric by a non-zero alias of its birth, each one the park reads a
+        non-zero Double or Float (not null) inside its quantity's finite range, all of one
+        non-zero time inside the time window, for a ``Target.checked`` device. Metrics the
+        park does not read are skipped, as ``_readings`` skips them. Nothing is changed
+        unless a reading is given.
+        """
+        by_alias = born.by_alias
+        values: dict[str, float] = {}
+        ts = 0
+        for metric in message.metrics:
+            alias = metric.alias
+            known = by_alias.get(alias) if alias else None
+            if known is None or metric.name:
+                return None
+            use = known.use
+            if use is None:
+                continue  # a metric the park does not read
+            datatype = metric.datatype or known.datatype
+            if datatype == DOUBLE:
+                number = metric.double_value
+            elif datatype == FLOAT:
+                number = metric.float_value
+            else:
+                return None
+            stamp = metric.timestamp
+            if not number or not stamp or metric.is_null or (stamp != ts and ts):
+                return None
+            ts = stamp
+            quantity, scale, low, high = use
+            value = number * scale
+            if not low <= value <= high:
+                return None
+            values[quantity] = value
+        limits = self.limits
+        if not values or not limits.earliest_ts_ms <= ts <= arrival_ms + limits.max_future_ms:
+            return None
+        if ts > session.last_ts_ms:
+            session.last_ts_ms = ts
+        return Reading(target.device_id, ts, values)
 
     def _readings(
         self,
