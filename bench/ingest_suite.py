@@ -7,7 +7,9 @@ for it (in flight up to its Receive Maximum, the rest queued in its session). Th
 the consumer exits after N messages (the baselines, the naive collector after N writes) or when
 InfluxDB holds N points (parktwin's collector; or the line sink has counted N distinct points,
 none twice, when the collector writes to the sink). CPU and peak RSS are the consumer process's
-own.
+own; a drain that stores also reports the storing process's CPU over the same interval
+(``store_cpu_s_per_1000``: influxd, or the line sink given by ``store_pid``), which is what
+bounds the rate into InfluxDB on two shared cores, and every row the load average at its start.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ def drain(
     properties: bytes = b"\x00",
     sparkplug: Park | None = None,
     sink: SinkCounter | None = None,
+    store_pid: int | None = None,
 ) -> Row:
     """Time one consumer over a backlog of ``count`` messages (see the module's docstring).
 
@@ -148,6 +151,7 @@ def drain(
     parktwin's own. ``properties``: the v5 property list every message carries (none).
     ``sparkplug`` (the park, with ``database``): the backlog is Sparkplug B DDATA of the park's
     edge nodes, whose births the collector takes (and stores) before it is frozen, untimed.
+    ``store_pid``: the process that stores the points (default: InfluxDB's, when ``database``).
     """
     consumer = start()
     consumer.wait_ready()
@@ -172,18 +176,23 @@ def drain(
         sent_ms = list(range(base_ms, base_ms + count))
     asyncio.run(publish_all(bench.broker.port, messages, f"bench-pub-{name}", properties))
     del messages
+    if store_pid is None and database is not None:
+        store_pid = bench.influx.process.pid if bench.influx.process else None
+    store_before = cpu_seconds(store_pid) if store_pid is not None else 0.0
+    load_1min = os.getloadavg()[0]
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     os.kill(pid, signal.SIGCONT)
     if database is None:
         cpu_total, peak_mb = wait_exit(consumer, 600)
         elapsed = time.perf_counter() - started
-        stored = None
+        stored = store_cpu = None
     else:
         counter = sink if sink is not None else bench.counter(database, sent_ms)
         stored = wait_stored(counter, len(before_ms) + count, 600) - len(before_ms)
         elapsed = time.perf_counter() - started
         cpu_total, peak_mb = cpu_seconds(pid), memory_mb(pid)["VmHWM"]
+        store_cpu = cpu_seconds(store_pid) - store_before if store_pid is not None else None
         stop(consumer)
         end_session(bench.broker.port, consumer.name)
         if received(consumer) != before_messages + count:
@@ -200,7 +209,9 @@ def drain(
         "seconds": elapsed,
         "msg_per_s": count / elapsed,
         "cpu_s_per_1000": (cpu_total - cpu_before) / count * 1000,
+        "store_cpu_s_per_1000": None if store_cpu is None else store_cpu / count * 1000,
         "peak_rss_mb": peak_mb,
+        "load_1min": load_1min,
     }
 
 

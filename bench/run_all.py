@@ -273,6 +273,7 @@ def drain_to_sink(bench: ingest_suite.Bench, count: int) -> dict[str, Any]:
             count,
             "sink",
             sink=counter,
+            store_pid=sink.process.pid,
         )
     finally:
         sink.process.terminate()
@@ -291,6 +292,8 @@ def against_broker(drains: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "mosquitto_sub_msg_per_s": broker["msg_per_s"],
             "ratio": by_name[name]["msg_per_s"] / broker["msg_per_s"],
             "cpu_s_per_1000": by_name[name]["cpu_s_per_1000"],
+            "store_cpu_s_per_1000": by_name[name]["store_cpu_s_per_1000"],
+            "load_1min": by_name[name]["load_1min"],
             "target": ">= 0.5x, <= 0.006 CPU s",
         }
         for name in ("collector", "collector_sink")
